@@ -1,0 +1,154 @@
+"""Open any supported photo as upright RGB pixels, with a decompression-bomb guard.
+
+EXIF orientation is applied exactly once, here: every box in ShareSafe is in upright pixel
+coordinates and every export is written upright.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from sharesafe import formats
+from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+
+#: Default pixel limit: generous for 100 MP cameras, small enough to refuse decompression bombs.
+DEFAULT_MAX_PIXELS = 200_000_000
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    global _heif_registered
+    if _heif_registered:
+        return
+    try:
+        import pillow_heif
+
+        pillow_heif.register_heif_opener()
+        if hasattr(pillow_heif, "register_avif_opener"):
+            pillow_heif.register_avif_opener()
+    except ImportError:  # pragma: no cover - pillow-heif is a hard dependency
+        pass
+    _heif_registered = True
+
+
+@dataclass(slots=True)
+class LoadedImage:
+    """Upright pixels of one photo plus what was learnt while opening it."""
+
+    pixels: npt.NDArray[np.uint8]  # (height, width, 3) RGB, a private copy
+    format: str
+    orientation: int  # the EXIF orientation that was applied (1 = none)
+    alpha: npt.NDArray[np.uint8] | None = None  # (height, width) when the source had transparency
+    frames: int = 1
+
+    @property
+    def width(self) -> int:
+        return int(self.pixels.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.pixels.shape[0])
+
+
+def _open(data: bytes, fmt: str) -> Image.Image:
+    if fmt in (formats.HEIF, formats.AVIF):
+        _register_heif()
+    try:
+        return Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        raise CorruptImageError(f"{fmt} file could not be decoded: {exc}") from exc
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise CorruptImageError(f"{fmt} file is damaged: {exc}") from exc
+
+
+def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Decode `data` to upright RGB. Raises a `ShareSafeError` subclass with a readable message."""
+    if not data:
+        raise CorruptImageError("the file is empty")
+    fmt = formats.sniff(data[:64])
+    if fmt is None:
+        raise UnsupportedFormatError("not a supported image (JPEG, PNG, WebP, TIFF, HEIC/HEIF, GIF, BMP)")
+    previous_limit = Image.MAX_IMAGE_PIXELS
+    Image.MAX_IMAGE_PIXELS = None  # our own check below gives the clearer message
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = _open(data, fmt)
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise CorruptImageError(f"{fmt} file reports an empty image ({width}x{height})")
+            if width * height > max_pixels:
+                raise ImageTooLargeError(
+                    f"image is {width}x{height} = {width * height / 1e6:.0f} MP, over the limit of "
+                    f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels if the file is trusted)"
+                )
+            frames = int(getattr(img, "n_frames", 1) or 1)
+            try:
+                img.seek(0)
+                img.load()
+                orientation = _orientation(img)
+                upright = ImageOps.exif_transpose(img) if orientation not in (0, 1) else img
+                rgb, alpha = _to_rgb(upright)
+            except (OSError, ValueError, SyntaxError, EOFError) as exc:
+                raise CorruptImageError(f"{fmt} file is damaged or truncated: {exc}") from exc
+            except Image.DecompressionBombError as exc:  # pragma: no cover - guarded above
+                raise ImageTooLargeError(str(exc)) from exc
+    finally:
+        Image.MAX_IMAGE_PIXELS = previous_limit
+    return LoadedImage(pixels=rgb, format=fmt, orientation=orientation, alpha=alpha, frames=frames)
+
+
+def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
+    """Read the file at `path` (never modifying it) and decode it upright."""
+    try:
+        data = Path(path).read_bytes()
+    except IsADirectoryError as exc:
+        raise UnsupportedFormatError("this is a folder, not a photo") from exc
+    except OSError as exc:
+        raise CorruptImageError(f"cannot read the file: {exc.strerror or exc}") from exc
+    return load_image_bytes(data, max_pixels=max_pixels)
+
+
+def _orientation(img: Image.Image) -> int:
+    if img.format in ("HEIF", "AVIF"):
+        return 1  # pillow-heif applies the container's own rotation; EXIF orientation is informative
+    try:
+        value = img.getexif().get(0x0112, 1)
+        return int(value) if isinstance(value, int) and 1 <= value <= 8 else 1
+    except Exception:  # noqa: BLE001 - a damaged EXIF block must not stop the photo from opening
+        return 1
+
+
+def _to_rgb(img: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uint8] | None]:
+    alpha: npt.NDArray[np.uint8] | None = None
+    mode = img.mode
+    if mode == "P" and "transparency" in img.info:
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = img.convert("RGBA")
+        arr = np.array(rgba, dtype=np.uint8)
+        alpha_channel = arr[:, :, 3]
+        if int(alpha_channel.min()) < 255:
+            alpha = np.ascontiguousarray(alpha_channel)
+        return np.ascontiguousarray(arr[:, :, :3]), alpha
+    if mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr16 = np.array(img, dtype=np.float64)
+        top = float(arr16.max()) or 1.0
+        grey = (arr16 / (65535.0 if top > 255 else 255.0) * 255.0).clip(0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1)), None
+    if mode == "F":
+        arrf = np.array(img, dtype=np.float64)
+        lo, hi = float(arrf.min()), float(arrf.max())
+        grey = ((arrf - lo) / ((hi - lo) or 1.0) * 255.0).clip(0, 255).astype(np.uint8)
+        return np.ascontiguousarray(np.stack([grey] * 3, axis=-1)), None
+    rgb = img.convert("RGB") if mode != "RGB" else img
+    return np.array(rgb, dtype=np.uint8, copy=True), None
