@@ -1,0 +1,44 @@
+"""The explicit list of detector backends (no import-time discovery: it must survive PyInstaller).
+
+Each entry names a module and a factory; the module is imported only when the detector is built,
+so heavy libraries (onnxruntime, torch, ultralytics, rapidocr) load lazily.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from sharesafe.detector import Detector
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    name: str
+    module: str
+    factory: str
+    default: bool = True  # part of the default scan
+    summary: str = ""
+
+    def build(self) -> Detector:
+        factory: Callable[[], Detector] = getattr(importlib.import_module(self.module), self.factory)
+        return factory()
+
+
+#: Every detector ShareSafe ships, in the order a scan runs them.
+BACKENDS: tuple[Backend, ...] = ()
+
+
+def names(default_only: bool = False) -> list[str]:
+    return [b.name for b in BACKENDS if b.default or not default_only]
+
+
+def build(selected: Iterable[str] | None = None) -> list[Detector]:
+    """Build the named detectors (all defaults when `selected` is None). Unknown names raise KeyError."""
+    by_name = {b.name: b for b in BACKENDS}
+    chosen = [b.name for b in BACKENDS if b.default] if selected is None else list(selected)
+    unknown = [n for n in chosen if n not in by_name]
+    if unknown:
+        raise KeyError(f"unknown detector(s): {', '.join(unknown)}; known: {', '.join(by_name)}")
+    return [by_name[n].build() for n in chosen]
