@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Protocol, runtime_checkable
 
 import numpy as np
@@ -39,6 +40,10 @@ class Detector(Protocol):
     def load(self) -> None:
         """Load weights now (optional warm-up; `detect` loads on demand too)."""
 
-    def detect(self, image: RGBImage) -> list[Finding]:
-        """Return every finding in `image`."""
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        """Return every finding in `image`.
+
+        `context` holds what the detectors that ran earlier in the same scan found (e.g. person or
+        vehicle boxes to classify crops of, text to anchor a uniform on). Most detectors ignore it.
+        """
         ...
