@@ -172,9 +172,7 @@ class Backbone:
                     opts = ort.SessionOptions()
                     opts.intra_op_num_threads = self.threads
                     opts.inter_op_num_threads = 1
-                    self._session = ort.InferenceSession(
-                        str(path), opts, providers=["CPUExecutionProvider"]
-                    )
+                    self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
                     self.runtime = "onnxruntime"
                     return
                 except Exception:  # noqa: BLE001 - any ONNX trouble: fall back to torch below

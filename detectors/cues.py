@@ -53,7 +53,9 @@ def _on(inner: Box, outer: Box) -> bool:
 class CuesDetector:
     name = "cues"
     categories = frozenset({Category.UNIFORM, Category.VEHICLE, Category.PREMISES})
-    info = ModelInfo(model="rules over earlier findings", licence="AGPL-3.0-or-later", version="1", source="sharesafe")
+    info = ModelInfo(
+        model="rules over earlier findings", licence="AGPL-3.0-or-later", version="1", source="sharesafe"
+    )
 
     def load(self) -> None:
         """Nothing to load: the cues are rules."""
@@ -101,7 +103,9 @@ class CuesDetector:
             out.append(
                 Finding(
                     Category.PREMISES,
-                    "police premises (signage)" if signage else "police premises? (marking on a wall or sign)",
+                    "police premises (signage)"
+                    if signage
+                    else "police premises? (marking on a wall or sign)",
                     t.score * weight,
                     t.box.padded(SIGN_PAD, w, h),
                     self.name,

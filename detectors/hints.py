@@ -26,10 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from detectors import backbone
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.types import Box, Category, Finding
-
-from detectors import backbone
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +106,11 @@ class HintsDetector:
     def scores(
         self, image: RGBImage, context: Sequence[Finding] = ()
     ) -> tuple[list[_Crop], np.ndarray, np.ndarray]:
-        """Crops and their (n_crops, n_groups) group scores and class probabilities (also used by scripts/eval_hints.py)."""
+        """Crops, their (n_crops, n_groups) group scores and class probabilities (for eval_hints.py)."""
         crops = self.crops(image, context)
-        probs = backbone.get_backbone().probs([image[c.box.y1 : c.box.y2, c.box.x1 : c.box.x2] for c in crops])
+        probs = backbone.get_backbone().probs(
+            [image[c.box.y1 : c.box.y2, c.box.x1 : c.box.x2] for c in crops]
+        )
         index = self._class_index()
         cols = [[index[n] for n in g.classes] for g in self.groups]
         group_scores = np.stack([probs[:, c].sum(axis=1) for c in cols], axis=1)

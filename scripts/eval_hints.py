@@ -18,10 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
+from detectors.hints import HintsDetector
 from sharesafe.image import load_image
 from sharesafe.types import Box, Category, Finding
-
-from detectors.hints import HintsDetector
 
 THRESHOLDS = (0.02, 0.05, 0.10, 0.15, 0.25, 0.35, 0.5, 0.7)
 
@@ -61,7 +60,10 @@ def person_finder():  # type: ignore[no-untyped-def]
         keep = conf >= 0.25
         cx, cy, bw, bh = (out[k][keep] / s for k in range(4))
         conf = conf[keep]
-        rects = [[float(a - c / 2), float(b - d / 2), float(c), float(d)] for a, b, c, d in zip(cx, cy, bw, bh)]
+        rects = [
+            [float(a - c / 2), float(b - d / 2), float(c), float(d)]
+            for a, b, c, d in zip(cx, cy, bw, bh, strict=True)
+        ]
         idx = cv2.dnn.NMSBoxes(rects, conf.tolist(), 0.25, 0.5) if rects else []
         res = []
         for i in np.array(idx).reshape(-1):

@@ -20,9 +20,6 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.types import Box, Category, Finding
-
 from detectors.kit import embed, planar
 from detectors.kit.store import (
     CATEGORIES,
@@ -35,6 +32,8 @@ from detectors.kit.store import (
     read_reference_image,
     validate_kit,
 )
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.types import Box, Category, Finding
 
 __all__ = [
     "CATEGORIES",
@@ -239,7 +238,7 @@ class KitDetector:
                         score=float(sim),
                         box=win.box,
                         detector=self.name,
-                        detail=f"looks like kit reference {ref.path.name} (score {sim:.2f}, {win.source} crop)",
+                        detail=f"like kit reference {ref.path.name} (score {sim:.2f}, {win.source} crop)",
                         extra={
                             "kit_category": cat,
                             "kit_name": ref.name,

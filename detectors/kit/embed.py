@@ -21,7 +21,7 @@ from sharesafe.detector import RGBImage
 from sharesafe.types import Box
 
 #: Cosine similarity a crop needs with a reference of its category.
-THRESHOLDS: dict[str, float] = {"uniform": 0.40, "vehicle": 0.45, "premises": 0.40}
+THRESHOLDS: dict[str, float] = {"uniform": 0.35, "vehicle": 0.40, "premises": 0.30}
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,12 +17,12 @@ import numpy.typing as npt
 from sharesafe.detector import RGBImage
 
 #: Scenes are scaled so their long side is at most this before SIFT (a 12 MP photo -> ~3 MP).
-SCENE_MAX_SIDE = 1600
+SCENE_MAX_SIDE = 2000
 #: Small scenes are upscaled to at least this long side so small crests still give keypoints.
-SCENE_MIN_SIDE = 800
+SCENE_MIN_SIDE = 1600
 SCENE_MAX_FEATURES = 20000
 RATIO = 0.8
-MIN_INLIERS = 12
+MIN_INLIERS = 8
 MIN_INLIER_RATIO = 0.25
 #: Inliers must spread over at least this fraction of the reference's area (convex hull).
 MIN_SPREAD = 0.04
@@ -46,7 +46,11 @@ class PlanarMatch:
     @property
     def score(self) -> float:
         """An honest-ish confidence: saturates towards 1 as inliers grow past the minimum."""
-        return float(1.0 - np.exp(-(self.inliers - MIN_INLIERS + 3) / 10.0)) if self.inliers >= MIN_INLIERS else 0.0
+        return (
+            float(1.0 - np.exp(-(self.inliers - MIN_INLIERS + 3) / 10.0))
+            if self.inliers >= MIN_INLIERS
+            else 0.0
+        )
 
 
 def _sift(n_features: int = 0) -> cv2.SIFT:
@@ -78,7 +82,7 @@ def compute(image: RGBImage, max_side: int, min_side: int = 0, n_features: int =
 
 
 #: References are described at several long sides so a crest seen small still finds its keypoints.
-REF_SIDES = (384, 192, 96)
+REF_SIDES = (384, 192, 96, 64)
 
 
 def reference_features(image: RGBImage) -> Features:
@@ -109,7 +113,11 @@ class SceneIndex:
         if self._flann is None or len(ref.descriptors) < MIN_INLIERS:
             return []
         knn = self._flann.knnMatch(ref.descriptors, k=2)
-        good = [(m.queryIdx, m.trainIdx) for m, n in (p for p in knn if len(p) == 2) if m.distance < RATIO * n.distance]
+        good = [
+            (m.queryIdx, m.trainIdx)
+            for m, n in (p for p in knn if len(p) == 2)
+            if m.distance < RATIO * n.distance
+        ]
         if len(good) < MIN_INLIERS:
             return []
         pairs = np.array(good, np.int32)
@@ -130,7 +138,11 @@ class SceneIndex:
                 break
             accepted = n_in / len(pairs) >= MIN_INLIER_RATIO or n_in >= 2 * MIN_INLIERS
             corners = _project(hom, ref.width, ref.height)
-            if accepted and _plausible(corners, ref, ref.points[pairs[inl, 0]], self.scene):
+            if (
+                accepted
+                and _plausible(corners, ref, ref.points[pairs[inl, 0]], self.scene)
+                and not any(_overlap(corners, f.corners) > 0.3 for f in found)  # same instance again
+            ):
                 found.append(PlanarMatch(corners, n_in, len(good)))
             # Look for another instance among the remaining matches.
             pairs = pairs[~inl]
@@ -170,6 +182,15 @@ def _plausible(
         if cv2.contourArea(hull) < MIN_SPREAD * ref.width * ref.height:
             return False
     return True
+
+
+def _overlap(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
+    """Intersection over the smaller of two outlines' bounding boxes."""
+    ax1, ay1, ax2, ay2 = corners_box(a)
+    bx1, by1, bx2, by2 = corners_box(b)
+    iw, ih = max(0.0, min(ax2, bx2) - max(ax1, bx1)), max(0.0, min(ay2, by2) - max(ay1, by1))
+    smaller = min((ax2 - ax1) * (ay2 - ay1), (bx2 - bx1) * (by2 - by1))
+    return iw * ih / smaller if smaller > 0 else 0.0
 
 
 def corners_box(corners: npt.NDArray[np.float32]) -> tuple[float, float, float, float]:

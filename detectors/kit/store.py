@@ -1,4 +1,4 @@
-"""The force kit on disk: `<kit>/<category>/<name>/*.jpg|png`, validated, and the teach API that adds to it."""
+"""The force kit on disk (`<kit>/<category>/<name>/*.jpg|png`), its validation, and the teach API."""
 
 from __future__ import annotations
 
@@ -134,7 +134,9 @@ def load_kit(root: str | Path, strict: bool = True) -> Kit:
                     continue
                 st = path.stat()
                 kit.references.append(
-                    Reference(cat_dir.name, name_dir.name, path, st.st_size, st.st_mtime_ns, _sha256_file(path))
+                    Reference(
+                        cat_dir.name, name_dir.name, path, st.st_size, st.st_mtime_ns, _sha256_file(path)
+                    )
                 )
     if problems and strict:
         raise KitError("force kit has problems:\n  " + "\n  ".join(problems))

@@ -37,7 +37,13 @@ def make_crest(seed: int, size: int = 256) -> tuple[RGBImage, npt.NDArray[np.uin
     shape = seed % 3
     if shape == 0:  # heraldic shield
         poly = np.array(
-            [(0.1 * s, 0.08 * s), (0.9 * s, 0.08 * s), (0.9 * s, 0.5 * s), (0.5 * s, 0.95 * s), (0.1 * s, 0.5 * s)],
+            [
+                (0.1 * s, 0.08 * s),
+                (0.9 * s, 0.08 * s),
+                (0.9 * s, 0.5 * s),
+                (0.5 * s, 0.95 * s),
+                (0.1 * s, 0.5 * s),
+            ],
             np.int32,
         )
         cv2.fillPoly(mask, [poly], 255)
@@ -67,9 +73,11 @@ def make_crest(seed: int, size: int = 256) -> tuple[RGBImage, npt.NDArray[np.uin
     words = [_WORDS[int(i)] for i in rng.choice(len(_WORDS), 2, replace=False)]
     for line, word in enumerate(words):
         scale = s / 256 * (0.75 if len(word) < 8 else 0.5)
-        (tw, th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_DUPLEX, scale, 1)
+        (tw, _th), _ = cv2.getTextSize(word, cv2.FONT_HERSHEY_DUPLEX, scale, 1)
         org = (int((s - tw) / 2), int(s * (0.7 + 0.1 * line)))
-        cv2.putText(img, word, org, cv2.FONT_HERSHEY_DUPLEX, scale, (255, 255, 255), max(1, s // 200), cv2.LINE_AA)
+        cv2.putText(
+            img, word, org, cv2.FONT_HERSHEY_DUPLEX, scale, (255, 255, 255), max(1, s // 200), cv2.LINE_AA
+        )
     img[mask == 0] = 0
     return img, mask
 
@@ -123,7 +131,7 @@ def composite(
     span = pts.max(axis=0) - pts.min(axis=0)
     cx = rng.uniform(span[0] / 2, max(span[0] / 2 + 1, w - span[0] / 2))
     cy = rng.uniform(span[1] / 2, max(span[1] / 2 + 1, h - span[1] / 2))
-    dst = (pts + [cx, cy]).astype(np.float32)
+    dst = (pts + np.array([cx, cy])).astype(np.float32)
     hom = cv2.getPerspectiveTransform(src, dst)
     warped = cv2.warpPerspective(crest, hom, (w, h), flags=cv2.INTER_AREA)
     wmask = cv2.warpPerspective(mask, hom, (w, h), flags=cv2.INTER_LINEAR)
@@ -181,10 +189,16 @@ def draw_vehicle(canvas: RGBImage, box: tuple[int, int, int, int], livery_seed: 
     cv2.rectangle(canvas, (x1 + int(w * 0.76), y1 + h // 12), (x2 - w // 30, y1 + h // 3), (60, 80, 100), -1)
     cell = max(3, w // 16)
     for i, xx in enumerate(range(x1, x2, cell)):
-        cv2.rectangle(canvas, (xx, y1 + h // 2), (min(xx + cell, x2), y1 + h // 2 + cell), a if i % 2 else b, -1)
+        cv2.rectangle(
+            canvas, (xx, y1 + h // 2), (min(xx + cell, x2), y1 + h // 2 + cell), a if i % 2 else b, -1
+        )
         if livery_seed % 2:
             cv2.rectangle(
-                canvas, (xx, y1 + h // 2 + cell), (min(xx + cell, x2), y1 + h // 2 + 2 * cell), b if i % 2 else a, -1
+                canvas,
+                (xx, y1 + h // 2 + cell),
+                (min(xx + cell, x2), y1 + h // 2 + 2 * cell),
+                b if i % 2 else a,
+                -1,
             )
     for cx in (x1 + w // 5, x2 - w // 5):
         cv2.circle(canvas, (cx, y2 - h // 5), h // 6, (20, 20, 20), -1)
@@ -205,6 +219,12 @@ def draw_building(canvas: RGBImage, box: tuple[int, int, int, int], seed: int) -
         for c in range(cols):
             wx = x1 + int((c + 0.3) * w / cols)
             wy = y1 + h // 6 + int(r * (h * 0.55) / rows)
-            cv2.rectangle(canvas, (wx, wy), (wx + int(0.4 * w / cols), wy + int(0.5 * h * 0.55 / rows)), (40, 60, 90), -1)
+            cv2.rectangle(
+                canvas,
+                (wx, wy),
+                (wx + int(0.4 * w / cols), wy + int(0.5 * h * 0.55 / rows)),
+                (40, 60, 90),
+                -1,
+            )
     cv2.rectangle(canvas, (x1 + w // 2 - w // 14, y2 - h // 4), (x1 + w // 2 + w // 14, y2), (60, 30, 20), -1)
     cv2.circle(canvas, (x1 + w // 2, y2 - h // 4 - h // 20), max(3, h // 30), (30, 60, 230), -1)
