@@ -75,12 +75,31 @@ def person_finder():  # type: ignore[no-untyped-def]
     return find
 
 
+def fire_rate(folder: Path, find_persons) -> int:  # type: ignore[no-untyped-def]
+    """Print how many images in `folder` make each hint group fire at the thresholds in use."""
+    det = HintsDetector()
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+    fired: dict[str, int] = {g.what: 0 for g in det.groups}
+    for path in files:
+        img = load_image(path).pixels
+        found = det.detect(img, find_persons(img) if find_persons else [])
+        for what in {f.extra["group"] for f in found}:
+            fired[what] += 1
+    print(f"{len(files)} images in {folder}")
+    for g in det.groups:
+        print(f"  {g.what:18s} (t={g.threshold:.2f}): fires on {fired[g.what]}/{len(files)}")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--evaldata", type=Path, default=default_evaldata())
     ap.add_argument("--no-persons", action="store_true")
     ap.add_argument("--max-side", type=int, default=1600, help="downscale large photos first (speed)")
+    ap.add_argument("--folder", type=Path, help="instead: how often each group fires on these images")
     args = ap.parse_args()
+    if args.folder:
+        return fire_rate(args.folder, None if args.no_persons else person_finder())
     root = args.evaldata.resolve()
     rows = list(csv.DictReader((root / "manifest.csv").open(encoding="utf-8")))
     det = HintsDetector()

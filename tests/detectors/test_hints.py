@@ -10,7 +10,7 @@ from sharesafe.types import Box, Category, Finding
 
 
 class _FakeBackbone:
-    """Gives 'revolver' 0.9 to crops wider than 150 px and 'military uniform' 0.6 to tall crops."""
+    """Gives "revolver" 0.9 to 84 px wide crops and "military uniform" 0.6 to tall crops."""
 
     def __init__(self) -> None:
         names = backbone.imagenet_classes()
@@ -23,7 +23,7 @@ class _FakeBackbone:
             self.seen.append(c.shape[:2])
             if c.shape[0] > 2 * c.shape[1]:
                 out[i, self.mil] = 0.6
-            elif c.shape[1] == 77:
+            elif c.shape[1] == 84:  # the padded 70 px vehicle box
                 out[i, self.rev] = 0.9
         return out
 
@@ -44,7 +44,7 @@ def test_crops_and_findings_from_context(monkeypatch: pytest.MonkeyPatch) -> Non
     assert uniform[0].label == "hint: military uniform (ImageNet)"
     assert uniform[0].score == pytest.approx(0.6, abs=1e-3)
     weapons = [f for f in out if f.category is Category.WEAPON]
-    assert [f.label for f in weapons] == ["hint: revolver (ImageNet)"]  # the padded 77 px vehicle crop
+    assert [f.label for f in weapons] == ["hint: revolver (ImageNet)"]  # the padded vehicle crop
     assert all(f.detector == "hints" for f in out)
 
 
