@@ -4,6 +4,11 @@ The scene's SIFT features are computed once per scan and indexed with FLANN; eac
 costs a k-NN query, a ratio test and one or a few RANSAC homographies. A match must have enough
 inliers spread over the reference, and its homography must map the reference to a plausible shape
 (convex, not collapsed, not wildly stretched); the projected outline's bounding box is the finding box.
+
+Measured with `scripts/bench_kit.py` (10 made-up crests, one reference each, composited onto real
+evaldata photos at 2-30 % of the width with rotation, perspective, blur, noise and JPEG 50-95):
+photos with short side >= 600 px: coverage recall 0.967 (58/60), 0.067 false findings per crest-free
+photo, scene features ~1.4 s per photo, 26 ms per reference. Crests under ~40 px across are missed.
 """
 
 from __future__ import annotations
