@@ -27,7 +27,9 @@ COLUMNS: dict[str, Pred] = {
     "has_xmp": lambda items: any(i.group.startswith("XMP") for i in items),
     "has_iptc": lambda items: any(i.group == "IPTC" for i in items),
     "has_makernotes": lambda items: any(i.tag == "MakerNote" for i in items),
-    "has_exif_thumbnail": lambda items: any(i.tag == "ThumbnailImage" and i.group.endswith("IFD1") for i in items),
+    "has_exif_thumbnail": lambda items: any(
+        i.tag == "ThumbnailImage" and i.group.endswith("IFD1") for i in items
+    ),
     "has_icc": lambda items: any(i.tag == "ICC_Profile" for i in items),
     "has_photoshop_irb": lambda items: any(i.tag == "PhotoshopIRB" for i in items),
     "has_png_time": lambda items: any(i.group == "PNG:tIME" for i in items),
@@ -54,7 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args(argv)
     rows = load_manifest(args.evaldata)
-    counts = {col: [0, 0, 0, 0] for col in [*COLUMNS, "png_text_keys", "gps_position_within_1e-4"]}  # tp fn fp tn
+    counts = {
+        col: [0, 0, 0, 0] for col in [*COLUMNS, "png_text_keys", "gps_position_within_1e-4"]
+    }  # tp fn fp tn
     misses: list[str] = []
     crashes = 0
     seconds: list[float] = []
@@ -76,10 +80,10 @@ def main(argv: list[str] | None = None) -> int:
             if truth != got:
                 misses.append(f"{col:20s} manifest={int(truth)} reader={int(got)} {path.name}")
         keys = {k for k in row.get("png_text_keys", "").split("|") if k}
-        found = {i.tag for i in items if i.group in ("PNG:tEXt", "PNG:iTXt", "PNG:zTXt")}
+        found = {i.tag.lower() for i in items if i.group in ("PNG:tEXt", "PNG:iTXt", "PNG:zTXt")}
         for key in keys:
-            counts["png_text_keys"][0 if key in found else 1] += 1
-            if key not in found:
+            counts["png_text_keys"][0 if key.lower() in found else 1] += 1
+            if key.lower() not in found:
                 misses.append(f"png_text_keys missing {key!r} in {path.name}")
         if row.get("has_gps") == "1" and row.get("gps_lat"):
             pos = next((i.value for i in items if i.tag == "GPSPosition"), "")
@@ -94,7 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"files: {len(rows)}  read crashes: {crashes}")
     if seconds:
         seconds.sort()
-        print(f"read time per file: median {seconds[len(seconds) // 2] * 1000:.1f} ms, max {seconds[-1] * 1000:.1f} ms")
+        print(
+            f"read time per file: median {seconds[len(seconds) // 2] * 1000:.1f} ms, max {seconds[-1] * 1000:.1f} ms"
+        )
     print(f"{'column':28s} {'recall':>12s} {'false alarms':>14s} {'agreement':>10s}")
     for col, (tp, fn, fp, tn) in counts.items():
         total = tp + fn + fp + tn

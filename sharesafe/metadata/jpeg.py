@@ -148,6 +148,15 @@ def read_jpeg(data: bytes) -> list[MetadataItem]:
                     out.append(
                         item("JPEG:APP0", "JFIFThumbnail", f"{p[12]}x{p[13]} thumbnail", explain.THUMBNAIL)
                     )
+            elif p[6:14] == b"HEAPCCDR":
+                out.append(
+                    item(
+                        "JPEG:APP0",
+                        "MakerNote",
+                        f"Canon CIFF camera data, {size_text(len(p))}",
+                        explain.MAKERNOTE,
+                    )
+                )
             elif p.startswith(b"JFXX\x00"):
                 out.append(
                     item(
@@ -164,6 +173,15 @@ def read_jpeg(data: bytes) -> list[MetadataItem]:
                 out.extend(exif_items(p, "EXIF", nested=nested_items))
             elif p.startswith(_XMP_SIG):
                 out.extend(xmp_items(p[len(_XMP_SIG) :]))
+            elif p.startswith(b"QVCI"):
+                out.append(
+                    item(
+                        "JPEG:APP1",
+                        "MakerNote",
+                        f"Casio QVCI camera data, {size_text(len(p))}",
+                        explain.MAKERNOTE,
+                    )
+                )
             elif p.startswith(_XMP_EXT_SIG):
                 out.append(
                     item("XMP", "ExtendedXMP", f"extended XMP part, {size_text(len(p))}", explain.XMP_PACKET)

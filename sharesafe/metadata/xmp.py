@@ -89,7 +89,7 @@ def _fields(root: ET.Element) -> list[tuple[str, str, str]]:
 def _regex_fields(text: str) -> list[tuple[str, str, str]]:
     out = [
         (p, n, v)
-        for p, n, v in re.findall(r'(\w[\w-]*):(\w+)="([^"]*)"', text)
+        for p, n, v in re.findall(r"""(\w[\w-]*):(\w+)=["']([^"']*)["']""", text)
         if p not in ("xmlns", "rdf", "x")
     ]
     out += [
@@ -106,12 +106,23 @@ def xmp_items(packet: bytes, group: str = "XMP") -> list[MetadataItem]:
         return [item(group, "XMP", f"damaged XMP packet ({size_text(len(packet))}): {exc}", explain.DAMAGED)]
 
 
+def _decode(raw: bytes) -> str:
+    """XMP is UTF-8 almost always, but UTF-16/32 packets exist; guess from the first bytes."""
+    head = raw[:4]
+    if head.startswith((b"\xfe\xff", b"\x00<")):
+        return raw.decode("utf-16-be", errors="replace").lstrip("\ufeff").strip("\x00 \r\n\t")
+    if head.startswith((b"\xff\xfe", b"<\x00")):
+        return raw.decode("utf-16-le", errors="replace").lstrip("\ufeff").strip("\x00 \r\n\t")
+    return raw.decode("utf-8", errors="replace").lstrip("\ufeff").strip("\x00 \r\n\t")
+
+
 def _xmp_items(packet: bytes, group: str) -> list[MetadataItem]:
-    text = packet[:_MAX_PACKET].decode("utf-8", errors="replace").strip("\x00 \r\n\t")
-    start = text.find("<x:xmpmeta")
-    if start < 0:
-        start = text.find("<rdf:RDF")
-    end_tag = "</x:xmpmeta>" if text.find("<x:xmpmeta") >= 0 else "</rdf:RDF>"
+    text = _decode(packet[:_MAX_PACKET])
+    m = re.search(r"<(\w+):xm?a?pmeta\b", text)
+    if m:
+        start, end_tag = m.start(), f"</{m.group(1)}:{m.group(0)[len(m.group(1)) + 2 :]}>"
+    else:
+        start, end_tag = text.find("<rdf:RDF"), "</rdf:RDF>"
     end = text.rfind(end_tag)
     damaged = ""
     fields: list[tuple[str, str, str]]
