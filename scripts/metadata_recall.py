@@ -99,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
     if seconds:
         seconds.sort()
         print(
-            f"read time per file: median {seconds[len(seconds) // 2] * 1000:.1f} ms, max {seconds[-1] * 1000:.1f} ms"
+            f"read time per file: median {seconds[len(seconds) // 2] * 1000:.1f} ms, "
+            f"max {seconds[-1] * 1000:.1f} ms"
         )
     print(f"{'column':28s} {'recall':>12s} {'false alarms':>14s} {'agreement':>10s}")
     for col, (tp, fn, fp, tn) in counts.items():

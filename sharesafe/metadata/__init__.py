@@ -8,6 +8,12 @@ keys: an export is only called safe when it returns nothing.
 
 from __future__ import annotations
 
+import io
+import struct
+import warnings
+
+from PIL import Image
+
 from sharesafe import formats
 from sharesafe.errors import UnsupportedFormatError
 from sharesafe.metadata import explain
@@ -23,7 +29,7 @@ __all__ = ["ALLOWED_STRUCTURAL", "leftover_metadata", "read_metadata", "strip_lo
 
 #: (group, tag) pairs that only describe how the picture is stored. Anything else left in an export fails it.
 ALLOWED_STRUCTURAL: frozenset[tuple[str, str]] = frozenset(
-    {("JPEG:APP0", "JFIF"), ("JPEG:APP14", "Adobe")}
+    {("JPEG:APP0", "JFIF"), ("JPEG:APP14", "Adobe"), ("EXIF:IFD0", "Orientation")}
     | {
         (f"PNG:{c}", c)
         for c in (
@@ -81,24 +87,47 @@ def _read(data: bytes, fmt: str | None) -> list[MetadataItem]:
     return scan_bytes(data, fmt or "File")
 
 
-def strip_lossless(data: bytes, fmt: str, keep_icc: bool = False) -> bytes:
+def orientation_of(data: bytes) -> int:
+    """The EXIF orientation (1-8) viewers apply to `data`, read as `sharesafe.image` reads it; 1 if none."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            value = Image.open(io.BytesIO(data)).getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - no readable orientation means none is applied
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+def minimal_exif(orientation: int) -> bytes:
+    """A TIFF-structured EXIF body holding nothing but the orientation tag (no "Exif" prefix)."""
+    entry = struct.pack(">HHIHH", 0x0112, 3, 1, orientation, 0)
+    return b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1) + entry + b"\x00\x00\x00\x00"
+
+
+def strip_lossless(data: bytes, fmt: str, keep_icc: bool = False, keep_orientation: bool = True) -> bytes:
     """`data` without metadata and with the picture data untouched (JPEG, PNG, WebP).
 
     JPEG keeps only the decoder's segments plus JFIF (its thumbnail zeroed), the Adobe colour-transform flag
     and, if `keep_icc`, the ICC profile; it drops every other APPn, COM, EXIF with its thumbnail, MPF, APP11
-    and any data after the end marker. Note that the EXIF orientation goes too: callers must only use this for
-    photos whose orientation is 1 (or re-encode upright).
+    and any data after the end marker. PNG and WebP keep only the chunks the picture needs.
+
+    With `keep_orientation` (the default), a photo whose EXIF says "rotate when shown" gets a new EXIF block
+    holding only that orientation tag, so it still displays upright; nothing else of the old EXIF survives.
 
     Raises UnsupportedFormatError for formats that need a re-encode (TIFF, HEIF, ...) and CorruptImageError
     when the structure is too damaged to strip safely.
     """
+    if fmt not in (formats.JPEG, formats.PNG, formats.WEBP):
+        raise UnsupportedFormatError(
+            f"{fmt} files cannot be stripped losslessly; they are re-encoded instead"
+        )
+    orientation = orientation_of(data) if keep_orientation else 1
+    exif = minimal_exif(orientation) if orientation != 1 else None
     if fmt == formats.JPEG:
-        return strip_jpeg(data, keep_icc=keep_icc)
+        return strip_jpeg(data, keep_icc=keep_icc, exif=exif)
     if fmt == formats.PNG:
-        return strip_png(data, keep_icc=keep_icc)
-    if fmt == formats.WEBP:
-        return strip_webp(data, keep_icc=keep_icc)
-    raise UnsupportedFormatError(f"{fmt} files cannot be stripped losslessly; they are re-encoded instead")
+        return strip_png(data, keep_icc=keep_icc, exif=exif)
+    return strip_webp(data, keep_icc=keep_icc, exif=exif)
 
 
 def is_allowed(entry: MetadataItem, allow_icc: bool = False) -> bool:

@@ -271,11 +271,12 @@ def _mpf_item(body: bytes) -> MetadataItem:
     )
 
 
-def strip_jpeg(data: bytes, keep_icc: bool = False) -> bytes:
+def strip_jpeg(data: bytes, keep_icc: bool = False, exif: bytes | None = None) -> bytes:
     """A copy of `data` with only the segments the decoder needs (plus JFIF, Adobe and optionally ICC).
 
     The entropy-coded picture data and every table are copied byte for byte, so the decoded pixels are
-    identical. Raises CorruptImageError if the segment structure cannot be walked.
+    identical. `exif` (a TIFF-structured body) is written as the only APP1, after JFIF.
+    Raises CorruptImageError if the segment structure cannot be walked.
     """
     layout = parse(data)
     if not layout.segments or not any(s.marker == SOS for s in layout.segments):
@@ -285,12 +286,18 @@ def strip_jpeg(data: bytes, keep_icc: bool = False) -> bytes:
     ):
         raise CorruptImageError(f"JPEG structure is damaged: {layout.damaged}")
     out = bytearray(b"\xff\xd8")
+    pending_exif = b"\xff\xe1" + (len(exif) + 8).to_bytes(2, "big") + b"Exif\x00\x00" + exif if exif else b""
     for seg in layout.segments:
+        if pending_exif and not (seg.marker == APP0 and seg.payload.startswith(b"JFIF\x00")):
+            out += pending_exif
+            pending_exif = b""
         m, p = seg.marker, seg.payload
         if m == APP0 and p.startswith(b"JFIF\x00") and len(p) >= 14:
             jfif = bytearray(p[:14])
             jfif[12] = jfif[13] = 0  # drop the JFIF thumbnail
             out += b"\xff\xe0" + (len(jfif) + 2).to_bytes(2, "big") + jfif
+            out += pending_exif
+            pending_exif = b""
         elif m == APP2 and keep_icc and p.startswith(b"ICC_PROFILE\x00"):
             out += data[seg.start : seg.end]
         elif m == APP14 and p.startswith(b"Adobe") and len(p) >= 12:

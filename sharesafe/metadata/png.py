@@ -214,13 +214,21 @@ def read_png(data: bytes) -> list[MetadataItem]:
     return out
 
 
-def strip_png(data: bytes, keep_icc: bool = False) -> bytes:
-    """Keep only the structural chunks (and iCCP if asked); raise CorruptImageError if damaged."""
+def _chunk(ctype: bytes, body: bytes) -> bytes:
+    return struct.pack(">I", len(body)) + ctype + body + struct.pack(">I", zlib.crc32(ctype + body))
+
+
+def strip_png(data: bytes, keep_icc: bool = False, exif: bytes | None = None) -> bytes:
+    """Keep only the structural chunks (and iCCP if asked, and `exif` as a new eXIf chunk before the
+    picture data); raise CorruptImageError if damaged."""
     found, damaged = chunks(data)
     if damaged:
         raise CorruptImageError(f"PNG structure is damaged: {damaged}")
     out = bytearray(SIGNATURE)
     for ctype, start, end in found:
+        if exif and ctype in (b"IDAT", b"acTL", b"fcTL"):
+            out += _chunk(b"eXIf", exif)
+            exif = None
         if ctype in STRUCTURAL_CHUNKS or (keep_icc and ctype == b"iCCP"):
             out += data[start:end]
         elif ctype[:1].isupper():  # an unknown critical chunk: the picture may need it

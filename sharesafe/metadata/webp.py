@@ -84,8 +84,11 @@ def read_webp(data: bytes) -> list[MetadataItem]:
     return out
 
 
-def strip_webp(data: bytes, keep_icc: bool = False) -> bytes:
-    """Keep the picture chunks (and ICCP if asked), fix the VP8X flags and the RIFF size."""
+def strip_webp(data: bytes, keep_icc: bool = False, exif: bytes | None = None) -> bytes:
+    """Keep the picture chunks (and ICCP if asked), fix the VP8X flags and the RIFF size.
+
+    `exif` (a TIFF-structured body) is written as the only EXIF chunk; it needs a VP8X header, so it is
+    only written when the file has one (a file with EXIF always does)."""
     found, note = chunks(data)
     if note and note != "trailer":
         raise CorruptImageError(f"WebP structure is damaged: {note}")
@@ -97,6 +100,8 @@ def strip_webp(data: bytes, keep_icc: bool = False) -> bytes:
             chunk = bytearray(data[start:end])
             flags = chunk[8]
             flags &= ~(_FLAG_EXIF | _FLAG_XMP) & 0xFF
+            if exif:
+                flags |= _FLAG_EXIF
             if not keep_icc:
                 flags &= ~_FLAG_ICC & 0xFF
             chunk[8] = flags
@@ -106,4 +111,6 @@ def strip_webp(data: bytes, keep_icc: bool = False) -> bytes:
             if (end - start) % 2:
                 body += b"\x00"
         # EXIF, XMP, ICCP and unknown chunks are dropped: decoders skip unknown chunks by specification
+    if exif and any(fourcc == b"VP8X" for fourcc, _, _ in found):
+        body += b"EXIF" + struct.pack("<I", len(exif)) + exif + (b"\x00" if len(exif) % 2 else b"")
     return b"RIFF" + struct.pack("<I", 4 + len(body)) + b"WEBP" + bytes(body)

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import io
-import json
-import shutil
 import struct
-import subprocess
+import sys
 import zlib
 from pathlib import Path
 from typing import Any
@@ -200,119 +198,18 @@ def tiff_with_tags() -> bytes:
     return head + arr.tobytes()
 
 
-# --- exiftool as an independent oracle -------------------------------------------------------------
+# --- exiftool as an independent oracle (rules shared with scripts/leak_check.py) ---------------------
 
-EXIFTOOL = shutil.which("exiftool")
+sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))
+from exiftool_leaks import EXIFTOOL, classify, exiftool_leaks, exiftool_records, trailing_bytes  # noqa: E402
 
-#: What counts as a leak in exiftool's `-G1` output: (kind, group prefixes, tag name fragments).
-LEAK_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
-    ("gps", ("GPS",), ("GPS",)),
-    ("serial", (), ("SerialNumber", "ImageUniqueID", "Serial")),
-    ("owner", (), ("Artist", "Copyright", "OwnerName", "Author", "Creator", "By-line", "Credit")),
-    ("xmp", ("XMP",), ()),
-    ("iptc", ("IPTC", "Photoshop"), ()),
-    (
-        "makernotes",
-        (
-            "MakerNotes",
-            "Canon",
-            "Nikon",
-            "Sony",
-            "Olympus",
-            "Panasonic",
-            "FujiFilm",
-            "Casio",
-            "Apple",
-            "Samsung",
-            "Pentax",
-            "CIFF",
-        ),
-        ("MakerNote",),
-    ),
-    (
-        "thumbnail",
-        ("IFD1", "MPF", "MPImage", "JFXX", "FlashPix"),
-        ("ThumbnailImage", "PreviewImage", "ThumbnailOffset", "JpgFromRaw", "MPImage"),
-    ),
-    ("png_text", ("PNG-tEXt", "PNG-iTXt", "PNG-zTXt"), ()),
-    (
-        "trailer",
-        ("Trailer", "JUMBF", "C2PA", "Google"),
-        ("Trailer", "MotionPhoto", "MicroVideo", "EmbeddedVideo"),
-    ),
-    ("comment", (), ("Comment",)),
-)
+__all__ = ["EXIFTOOL", "classify", "exiftool_leaks", "exiftool_tags", "trailing_bytes"]
 
 
-PNG_STRUCTURAL = frozenset(
-    {
-        "ImageWidth",
-        "ImageHeight",
-        "BitDepth",
-        "ColorType",
-        "Compression",
-        "Filter",
-        "Interlace",
-        "Gamma",
-        "SRGBRendering",
-        "PixelsPerUnitX",
-        "PixelsPerUnitY",
-        "PixelUnits",
-        "WhitePointX",
-        "WhitePointY",
-        "RedX",
-        "RedY",
-        "GreenX",
-        "GreenY",
-        "BlueX",
-        "BlueY",
-        "BackgroundColor",
-        "Transparency",
-        "SignificantBits",
-        "Palette",
-    }
-)
+def exiftool_tags(path: Path) -> dict[str, Any]:
+    return exiftool_records([path]).get(str(path), {})
 
 
 def jpeg_hides_data(data: bytes) -> bool:
     """True if a JPEG carries a second image (thumbnail, MPF, preview) or anything after its end marker."""
-    return data.count(b"\xff\xd8\xff") != 1 or not data.endswith(b"\xff\xd9") or b"ftyp" in data
-
-
-def exiftool_tags(path: Path) -> dict[str, Any]:
-    assert EXIFTOOL is not None
-    out = subprocess.run(
-        [EXIFTOOL, "-j", "-G1", "-a", "-u", str(path)], check=True, capture_output=True, text=True
-    ).stdout
-    doc: list[dict[str, Any]] = json.loads(out)
-    return doc[0]
-
-
-def classify(tags: dict[str, Any]) -> dict[str, list[str]]:
-    """Leaks in one exiftool `-j -G1 -a -u` record, by kind."""
-    found: dict[str, list[str]] = {}
-    for key, value in tags.items():
-        group, _, tag = key.rpartition(":")
-        if group in ("System", "File", "Composite") and tag != "Comment":
-            continue
-        if group.startswith("ICC"):  # a colour profile's own header (creator, copyright of the profile)
-            continue
-        if group == "ExifTool":
-            if tag == "Warning" and "trailer" in str(value).lower():
-                found.setdefault("trailer", []).append(f"{key}={value}")
-            continue
-        if group == "PNG" and tag not in PNG_STRUCTURAL:
-            found.setdefault("png_text", []).append(key)
-            continue
-        for kind, groups, fragments in LEAK_RULES:
-            if group.startswith(groups) if groups else False:
-                found.setdefault(kind, []).append(key)
-                break
-            if any(f in tag for f in fragments):
-                found.setdefault(kind, []).append(key)
-                break
-    return found
-
-
-def exiftool_leaks(path: Path) -> dict[str, list[str]]:
-    return classify(exiftool_tags(path))
+    return trailing_bytes(data) != 0

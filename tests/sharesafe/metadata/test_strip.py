@@ -157,3 +157,35 @@ def test_reencoded_exports_are_clean(tmp_path: Path, source: str, out_fmt: str) 
     buf = io.BytesIO()
     Image.fromarray(image.pixels).save(buf, out_fmt)
     check_clean(buf.getvalue(), tmp_path, f"export.{out_fmt.lower()}")
+
+
+@needs_exiftool
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_jpeg_strip_keeps_only_the_orientation(tmp_path: Path, orientation: int) -> None:
+    """A rotated photo stays upright after the strip: a new EXIF holds the orientation tag and nothing else."""
+    from sharesafe.image import load_image_bytes
+
+    original = fx.loaded_jpeg(orientation=orientation)
+    out = strip_lossless(original, formats.JPEG)
+    check_clean(out, tmp_path, "rotated.jpg")
+    np.testing.assert_array_equal(load_image_bytes(out).pixels, load_image_bytes(original).pixels)
+    path = tmp_path / "rotated.jpg"
+    ifd_tags = [k for k in fx.exiftool_tags(path) if k.startswith(("IFD", "ExifIFD", "GPS", "XMP"))]
+    assert ifd_tags == (["IFD0:Orientation"] if orientation != 1 else [])
+    bare = strip_lossless(original, formats.JPEG, keep_orientation=False)
+    assert not any(i.group.startswith("EXIF") for i in read_metadata(bare))
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP"])
+def test_png_webp_strip_keep_orientation(fmt: str) -> None:
+    from sharesafe.image import load_image_bytes
+
+    buf = io.BytesIO()
+    Image.fromarray(fx.pixels()).save(
+        buf, fmt, exif=fx.exif_bytes(orientation=6, thumbnail=False), lossless=True
+    )
+    original = buf.getvalue()
+    out = strip_lossless(original, fmt)
+    assert leftover_metadata(out) == []
+    assert [i.tag for i in read_metadata(out) if i.group.startswith("EXIF")] == ["Orientation"]
+    np.testing.assert_array_equal(load_image_bytes(out).pixels, load_image_bytes(original).pixels)
