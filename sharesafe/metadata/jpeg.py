@@ -39,6 +39,7 @@ class JpegLayout:
     segments: list[Segment] = field(default_factory=list)
     eoi_end: int | None = None  # offset just after EOI, None when the file has no EOI
     damaged: str | None = None  # what went wrong while walking, if anything
+    stray_in_picture: bool = False  # stray bytes were skipped after the picture data began
 
 
 def parse(data: bytes) -> JpegLayout:
@@ -49,9 +50,15 @@ def parse(data: bytes) -> JpegLayout:
         return layout
     pos, n = 2, len(data)
     while pos < n:
-        if data[pos] != 0xFF:
-            layout.damaged = f"unexpected byte at offset {pos}"
-            return layout
+        if data[pos] != 0xFF:  # stray bytes: skip to the next marker, as decoders do
+            m = _NEXT_MARKER.search(data, pos)
+            if m is None:
+                layout.damaged = f"stray data from offset {pos} to the end"
+                return layout
+            layout.damaged = layout.damaged or f"{m.start() - pos} stray bytes skipped at offset {pos}"
+            layout.stray_in_picture |= any(seg.marker == SOS for seg in layout.segments)
+            pos = m.start()
+            continue
         while pos + 1 < n and data[pos + 1] == 0xFF:  # fill bytes
             pos += 1
         if pos + 1 >= n:
@@ -88,8 +95,7 @@ def parse(data: bytes) -> JpegLayout:
             continue
         layout.segments.append(Segment(marker, pos, end, payload))
         pos = end
-    if layout.damaged is None:
-        layout.damaged = "no JPEG end marker (truncated)"
+    layout.damaged = layout.damaged or "no JPEG end marker (truncated)"
     return layout
 
 
