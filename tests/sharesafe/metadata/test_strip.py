@@ -162,7 +162,7 @@ def test_reencoded_exports_are_clean(tmp_path: Path, source: str, out_fmt: str) 
 @needs_exiftool
 @pytest.mark.parametrize("orientation", range(1, 9))
 def test_jpeg_strip_keeps_only_the_orientation(tmp_path: Path, orientation: int) -> None:
-    """A rotated photo stays upright after the strip: a new EXIF holds the orientation tag and nothing else."""
+    """A rotated photo stays upright after the strip: a new EXIF holds the orientation and nothing else."""
     from sharesafe.image import load_image_bytes
 
     original = fx.loaded_jpeg(orientation=orientation)
