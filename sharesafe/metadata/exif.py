@@ -194,6 +194,9 @@ def _exif_items(raw: bytes, group: str, nested: NestedReader | None, tiff_file: 
                 note = value if isinstance(value, bytes) else b""
                 vendor = makernote_vendor(note, make)
                 out.append(item(grp, "MakerNote", f"{vendor} maker notes, {size_text(len(note))}"))
+                from sharesafe.metadata.makernote import makernote_items
+
+                out.extend(makernote_items(note, vendor, body, group))
                 continue
             if tag in (_TAG_XMP, _TAG_IPTC, _TAG_PHOTOSHOP, _TAG_ICC) and isinstance(value, bytes | tuple):
                 payload = value if isinstance(value, bytes) else bytes(int(v) & 0xFF for v in value)

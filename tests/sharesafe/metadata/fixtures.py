@@ -43,6 +43,14 @@ def jpeg_thumbnail() -> bytes:
     return buf.getvalue()
 
 
+def nikon_makernote(serial: bytes = b"NIK7654321") -> bytes:
+    """A Nikon type-3 maker note: a header, then a TIFF structure of its own with tag 0x001D SerialNumber."""
+    value = serial + b"\x00"
+    entry = struct.pack(">HHII", 0x001D, 2, len(value), 26)
+    tiff = b"MM\x00*" + struct.pack(">I", 8) + struct.pack(">H", 1) + entry + b"\x00" * 4 + value
+    return b"Nikon\x00\x02\x10\x00\x00" + tiff
+
+
 def exif_bytes(orientation: int = 1, thumbnail: bool = True) -> bytes:
     """EXIF with GPS (51.50330 N, 0.11950 W), serials, owner, artist, copyright, times and a thumbnail."""
     exif: dict[str, Any] = {
@@ -60,7 +68,7 @@ def exif_bytes(orientation: int = 1, thumbnail: bool = True) -> bytes:
             piexif.ExifIFD.LensSerialNumber: b"LENS654321",
             piexif.ExifIFD.CameraOwnerName: b"Jo Bloggs",
             piexif.ExifIFD.ImageUniqueID: b"0123456789abcdef0123456789abcdef",
-            piexif.ExifIFD.MakerNote: b"Nikon\x00\x02\x10\x00\x00MM\x00*\x00\x00\x00\x08\x00\x00",
+            piexif.ExifIFD.MakerNote: nikon_makernote(),
         },
         "GPS": {
             piexif.GPSIFD.GPSLatitudeRef: b"N",

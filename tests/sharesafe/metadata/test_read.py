@@ -55,6 +55,12 @@ def test_loaded_jpeg_reports_everything() -> None:
     assert thumb.why == "a hidden preview that may show the unedited picture"
     note = one(items, "MakerNote")
     assert "Nikon" in note.value and note.kind is MetadataKind.HIDDEN
+    maker_serial = one(items, "SerialNumber", "EXIF:MakerNote Nikon")
+    assert (maker_serial.value, maker_serial.kind, maker_serial.risk) == (
+        "NIK7654321",
+        MetadataKind.DEVICE,
+        Risk.HIGH,
+    )
     # XMP: the packet, its GPS in decimal degrees, serial and creator
     assert one(items, "XMP", "XMP").kind is MetadataKind.HIDDEN
     assert one(items, "GPSPosition", "XMP").value == fx.GPS_TEXT
