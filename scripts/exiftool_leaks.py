@@ -14,7 +14,7 @@ from typing import Any
 
 EXIFTOOL = shutil.which("exiftool")
 
-#: (kind, exiftool group-1 prefixes, tag-name fragments). First matching rule wins.
+#: (kind, exiftool group-1 prefixes, tag-name fragments). A group match wins over a name match.
 LEAK_RULES: tuple[tuple[str, tuple[str, ...], tuple[str, ...]], ...] = (
     ("gps", ("GPS",), ("GPS",)),
     ("serial", (), ("SerialNumber", "ImageUniqueID", "Serial")),
@@ -119,10 +119,11 @@ def classify(tags: dict[str, Any]) -> dict[str, list[str]]:
         if group == "PNG" and tag not in PNG_STRUCTURAL:
             found.setdefault("png_text", []).append(key)
             continue
-        for kind, groups, fragments in LEAK_RULES:
-            if (groups and group.startswith(groups)) or any(f in tag for f in fragments):
-                found.setdefault(kind, []).append(key)
-                break
+        # Where a tag lives decides first (a serial inside maker notes counts as maker notes), then its name.
+        kind = next((k for k, groups, _ in LEAK_RULES if groups and group.startswith(groups)), None)
+        kind = kind or next((k for k, _, frags in LEAK_RULES if any(f in tag for f in frags)), None)
+        if kind is not None:
+            found.setdefault(kind, []).append(key)
     return found
 
 

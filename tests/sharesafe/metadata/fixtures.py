@@ -55,8 +55,8 @@ def exif_bytes(orientation: int = 1, thumbnail: bool = True) -> bytes:
     """EXIF with GPS (51.50330 N, 0.11950 W), serials, owner, artist, copyright, times and a thumbnail."""
     exif: dict[str, Any] = {
         "0th": {
-            piexif.ImageIFD.Make: b"Canon",
-            piexif.ImageIFD.Model: b"Canon EOS 5D",
+            piexif.ImageIFD.Make: b"NIKON CORPORATION",
+            piexif.ImageIFD.Model: b"NIKON D750",
             piexif.ImageIFD.Artist: b"PC 1234 Smith",
             piexif.ImageIFD.Copyright: b"Example Constabulary",
             piexif.ImageIFD.Orientation: orientation,

@@ -49,7 +49,7 @@ def test_loaded_jpeg_reports_everything() -> None:
     assert one(items, "XPAuthor").value == "Jo Bloggs"
     assert one(items, "DateTimeOriginal").kind is MetadataKind.TIME
     make = one(items, "Make")
-    assert (make.value, make.risk, make.kind) == ("Canon", Risk.MEDIUM, MetadataKind.DEVICE)
+    assert (make.value, make.risk, make.kind) == ("NIKON CORPORATION", Risk.MEDIUM, MetadataKind.DEVICE)
     thumb = one(items, "ThumbnailImage", "EXIF:IFD1")
     assert thumb.kind is MetadataKind.HIDDEN and thumb.risk is Risk.HIGH
     assert thumb.why == "a hidden preview that may show the unedited picture"
