@@ -19,6 +19,7 @@ from sharesafe.errors import UnsupportedFormatError
 from sharesafe.metadata import explain
 from sharesafe.metadata.explain import item
 from sharesafe.metadata.generic import read_tiff, read_with_pillow
+from sharesafe.metadata.gif import read_gif
 from sharesafe.metadata.heif import read_heif, scan_bytes
 from sharesafe.metadata.jpeg import read_jpeg, strip_jpeg
 from sharesafe.metadata.png import read_png, strip_png
@@ -82,7 +83,9 @@ def _read(data: bytes, fmt: str | None) -> list[MetadataItem]:
         return read_tiff(data)
     if fmt in (formats.HEIF, formats.AVIF):
         return read_heif(data)
-    if fmt in (formats.GIF, formats.BMP):
+    if fmt == formats.GIF:
+        return read_gif(data)
+    if fmt == formats.BMP:
         return read_with_pillow(data, fmt)
     return scan_bytes(data, fmt or "File")
 

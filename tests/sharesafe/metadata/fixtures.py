@@ -206,6 +206,19 @@ def tiff_with_tags() -> bytes:
     return head + arr.tobytes()
 
 
+def gif_with_metadata() -> bytes:
+    """A GIF with a comment, plus XMP and ICC application extensions (Pillow writes neither, so by hand)."""
+    buf = io.BytesIO()
+    Image.fromarray(pixels()).convert("P").save(buf, "GIF", comment=b"seized at 12 High St")
+    gif = buf.getvalue()
+    assert gif.endswith(b"\x3b")
+    magic = b"\x01" + bytes(range(255, -1, -1))
+    xmp = b"\x21\xff\x0bXMP DataXMP" + XMP_PACKET + magic + b"\x00"
+    icc = srgb_icc()
+    icc_blocks = b"".join(bytes([len(icc[i : i + 255])]) + icc[i : i + 255] for i in range(0, len(icc), 255))
+    return gif[:-1] + xmp + b"\x21\xff\x0bICCRGBG1012" + icc_blocks + b"\x00" + b"\x3b"
+
+
 # --- exiftool as an independent oracle (rules shared with scripts/leak_check.py) ---------------------
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "scripts"))

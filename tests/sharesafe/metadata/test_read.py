@@ -176,3 +176,14 @@ def test_unknown_format_does_not_raise() -> None:
     assert read_metadata(b"hello world, not an image") == []
     items = read_metadata(b"junk" + fx.exif_bytes(thumbnail=False) + b"junk")
     assert one(items, "GPSPosition").value == fx.GPS_TEXT  # byte scan of unknown containers
+
+
+def test_gif_comment_xmp_icc() -> None:
+    data = fx.gif_with_metadata()
+    items = read_metadata(data)
+    assert_well_formed(items)
+    assert one(items, "Comment", "GIF").value == "seized at 12 High St"
+    assert one(items, "GPSPosition", "XMP").value == fx.GPS_TEXT
+    assert "sRGB" in one(items, "ICC_Profile").value
+    assert "Structure" not in {i.tag for i in items}
+    Image.open(io.BytesIO(data)).load()  # the hand-made file is a valid GIF

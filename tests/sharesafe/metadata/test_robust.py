@@ -19,6 +19,7 @@ SOURCES = {
     "webp": fx.webp_with_metadata,
     "heic": fx.heic_with_exif,
     "tiff": fx.tiff_with_tags,
+    "gif": fx.gif_with_metadata,
 }
 
 
