@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Literal
 
 from PIL import ExifTags, Image
 
@@ -142,6 +142,40 @@ def _tag_name(tag: int, gps: bool = False, interop: bool = False) -> str:
     return {"ExifImageWidth": "PixelXDimension", "ExifImageHeight": "PixelYDimension"}.get(name, name)
 
 
+_TYPE_SIZES = {1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4}
+
+
+def raw_ifd0_payloads(body: bytes, wanted: frozenset[int]) -> dict[int, bytes]:
+    """The raw bytes of the `wanted` tags in IFD0, whatever type and count they claim.
+
+    Pillow drops blobs whose declared count it does not expect (e.g. IPTC stored as LONG[n] in TIFF files),
+    so the embedded-block tags are read here directly, within the bounds of `body`.
+    """
+    out: dict[int, bytes] = {}
+    order: Literal["little", "big"] = "little" if body[:2] == b"II" else "big"
+    ifd = int.from_bytes(body[4:8], order)
+    if ifd + 2 > len(body):
+        return out
+    count = min(int.from_bytes(body[ifd : ifd + 2], order), 4096)
+    for i in range(count):
+        entry = body[ifd + 2 + 12 * i : ifd + 14 + 12 * i]
+        if len(entry) < 12:
+            break
+        tag = int.from_bytes(entry[0:2], order)
+        if tag not in wanted:
+            continue
+        size = _TYPE_SIZES.get(int.from_bytes(entry[2:4], order), 1) * int.from_bytes(entry[4:8], order)
+        if size <= 4:
+            out[tag] = entry[8 : 8 + size]
+        else:
+            offset = int.from_bytes(entry[8:12], order)
+            out[tag] = body[offset : offset + size]
+    return out
+
+
+_BLOCK_TAGS = frozenset({_TAG_XMP, _TAG_IPTC, _TAG_PHOTOSHOP, _TAG_ICC})
+
+
 def exif_items(
     raw: bytes,
     group: str = "EXIF",
@@ -198,7 +232,9 @@ def _exif_items(raw: bytes, group: str, nested: NestedReader | None, tiff_file: 
 
                 out.extend(makernote_items(note, vendor, body, group))
                 continue
-            if tag in (_TAG_XMP, _TAG_IPTC, _TAG_PHOTOSHOP, _TAG_ICC) and isinstance(value, bytes | tuple):
+            if tag in _BLOCK_TAGS and grp == ifd0_group:
+                continue  # read raw below
+            if tag in _BLOCK_TAGS and isinstance(value, bytes | tuple):
                 payload = value if isinstance(value, bytes) else bytes(int(v) & 0xFF for v in value)
                 kind = {_TAG_XMP: "xmp", _TAG_IPTC: "iptc", _TAG_PHOTOSHOP: "photoshop", _TAG_ICC: "icc"}[tag]
                 if nested is not None:
@@ -207,6 +243,16 @@ def _exif_items(raw: bytes, group: str, nested: NestedReader | None, tiff_file: 
                     out.append(item(grp, name, f"<{size_text(len(payload))}>", explain.UNKNOWN_BLOCK))
                 continue
             out.append(item(grp, name, _text_value(name, value)))
+    for tag, payload in raw_ifd0_payloads(body, _BLOCK_TAGS).items():
+        if not payload:
+            continue
+        kind = {_TAG_XMP: "xmp", _TAG_IPTC: "iptc", _TAG_PHOTOSHOP: "photoshop", _TAG_ICC: "icc"}[tag]
+        if nested is not None:
+            out.extend(nested(payload, kind))
+        else:
+            out.append(
+                item(ifd0_group, _tag_name(tag), f"<{size_text(len(payload))}>", explain.UNKNOWN_BLOCK)
+            )
     if ifd1:
         out.extend(_ifd1_items(f"{group}:IFD1", ifd1, tiff_file))
     if caught:
