@@ -287,10 +287,12 @@ def strip_jpeg(data: bytes, keep_icc: bool = False, exif: bytes | None = None) -
     layout = parse(data)
     if not layout.segments or not any(s.marker == SOS for s in layout.segments):
         raise CorruptImageError(f"JPEG structure is damaged: {layout.damaged or 'no picture data'}")
-    if layout.damaged and layout.damaged.startswith(
-        ("unexpected byte", "segment 0x", "file ends inside a seg")
-    ):
+    if layout.damaged and layout.damaged.startswith(("segment 0x", "file ends inside a seg")):
         raise CorruptImageError(f"JPEG structure is damaged: {layout.damaged}")
+    if layout.stray_in_picture:  # decoders differ in how they resync; a strip could change the picture
+        raise CorruptImageError(
+            f"JPEG picture data is damaged ({layout.damaged}); it cannot be stripped losslessly"
+        )
     out = bytearray(b"\xff\xd8")
     pending_exif = b"\xff\xe1" + (len(exif) + 8).to_bytes(2, "big") + b"Exif\x00\x00" + exif if exif else b""
     for seg in layout.segments:

@@ -115,3 +115,18 @@ def test_hostile_lengths_do_not_blow_up() -> None:
     )
     check_items(items)
     assert any(i.group == "XMP" for i in items)
+
+
+def test_damaged_picture_data_is_not_stripped_losslessly() -> None:
+    """Stray bytes after the picture data began: decoders resync differently, so no lossless strip."""
+    from sharesafe.errors import CorruptImageError
+
+    plain = fx.plain_jpeg()
+    damaged = plain[:-2] + b"\xff\x9f\x00\x04ab" + b"stray bytes with no marker" + b"\xff\xd9"
+    with pytest.raises(CorruptImageError, match="cannot be stripped losslessly"):
+        strip_lossless(damaged, formats.JPEG)
+    assert any(i.tag == "Structure" and "stray" in i.value for i in read_metadata(damaged))
+    # Stray bytes between header segments are skipped, as decoders do, and the strip goes ahead.
+    header_junk = plain[:2] + b"junk" + plain[2:]
+    out = strip_lossless(header_junk, formats.JPEG)
+    assert leftover_metadata(out) == []
