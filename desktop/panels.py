@@ -1,0 +1,142 @@
+"""Side panels: the metadata panel grouped in plain language, and the photo list's badge delegate."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
+from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
+
+from desktop.models import EntryRole, PhotoEntry
+from desktop.verdict import VERDICT_COLOURS
+from sharesafe.types import MetadataItem, MetadataKind, Risk
+
+#: Plain-language group titles and what each group gives away, in display order.
+KIND_TITLES: dict[MetadataKind, tuple[str, str]] = {
+    MetadataKind.LOCATION: ("Location", "reveals where this was taken"),
+    MetadataKind.DEVICE: ("Device", "identifies the camera or phone (make, model, serial)"),
+    MetadataKind.TIME: ("Time", "reveals when this was taken"),
+    MetadataKind.PEOPLE: ("People", "names the owner, artist or copyright holder"),
+    MetadataKind.HIDDEN: ("Hidden extras", "thumbnails, XMP, IPTC, maker notes that travel unseen"),
+    MetadataKind.TECHNICAL: ("Technical", "settings that rarely identify anyone"),
+}
+
+RISK_COLOURS = {Risk.HIGH: "#b91c1c", Risk.MEDIUM: "#b45309", Risk.LOW: "#4b5563", Risk.NONE: "#6b7280"}
+
+
+class MetadataPanel(QTreeWidget):
+    """Metadata of the current photo, one group per kind, each item with its risk and why it matters."""
+
+    def __init__(self, parent: object = None) -> None:
+        super().__init__(parent)  # type: ignore[arg-type]
+        self.setColumnCount(3)
+        self.setHeaderLabels(["What", "Value", "Risk"])
+        self.setRootIsDecorated(True)
+        self.setAlternatingRowColors(True)
+        self.setWordWrap(True)
+        self.setUniformRowHeights(False)
+
+    def show_metadata(self, items: list[MetadataItem] | None, error: str | None = None) -> None:
+        self.clear()
+        if error is not None:
+            QTreeWidgetItem(self, ["Could not read this file", error, ""])
+            return
+        if items is None:
+            return
+        if not items:
+            QTreeWidgetItem(self, ["No metadata found", "", ""])
+            return
+        by_kind: dict[MetadataKind, list[MetadataItem]] = {}
+        for m in items:
+            by_kind.setdefault(m.kind, []).append(m)
+        bold = QFont(self.font())
+        bold.setBold(True)
+        for kind, (title, blurb) in KIND_TITLES.items():
+            group = by_kind.get(kind)
+            if not group:
+                continue
+            worst = max(group, key=lambda m: m.risk.rank).risk
+            top = QTreeWidgetItem(self, [f"{title} ({len(group)})", blurb, worst.value])
+            top.setFont(0, bold)
+            top.setForeground(2, QColor(RISK_COLOURS[worst]))
+            top.setFirstColumnSpanned(False)
+            for m in sorted(group, key=lambda m: -m.risk.rank):
+                child = QTreeWidgetItem(top, [m.tag, m.value, m.risk.value])
+                child.setToolTip(0, f"{m.group}: {m.why}")
+                child.setToolTip(1, m.why)
+                child.setForeground(2, QColor(RISK_COLOURS[m.risk]))
+            top.setExpanded(kind is not MetadataKind.TECHNICAL)
+        for col in range(3):
+            self.resizeColumnToContents(col)
+
+    def group_titles(self) -> list[str]:
+        return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
+
+
+class PhotoDelegate(QStyledItemDelegate):
+    """Draws a photo row: thumbnail, file name, a coloured verdict badge and a one-line summary.
+
+    All sizes derive from the font, so the list scales with the screen (125-200 %)."""
+
+    def _metrics(self, option: QStyleOptionViewItem) -> tuple[QFontMetrics, int, int]:
+        fm = QFontMetrics(option.font)
+        line = fm.height()
+        thumb = line * 4
+        return fm, line, thumb
+
+    def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
+        _fm, line, thumb = self._metrics(option)
+        return QSize(line * 16, thumb + line // 2)
+
+    def paint(
+        self, painter: QPainter, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex
+    ) -> None:
+        entry: PhotoEntry = index.data(EntryRole)
+        fm, line, thumb = self._metrics(option)
+        painter.save()
+        selected = bool(option.state & QStyle.StateFlag.State_Selected)
+        if selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        pad = line // 4
+        r = option.rect.adjusted(pad, pad, -pad, -pad)
+        thumb_rect = QRect(r.left(), r.top(), thumb, r.height())
+        img: QImage | None = entry.thumb
+        if img is not None and not img.isNull():
+            scaled = img.scaled(
+                thumb_rect.size(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+            x = thumb_rect.left() + (thumb_rect.width() - scaled.width()) // 2
+            y = thumb_rect.top() + (thumb_rect.height() - scaled.height()) // 2
+            painter.drawImage(x, y, scaled)
+        else:
+            painter.fillRect(thumb_rect, QColor("#374151"))
+            painter.setPen(QColor("#d1d5db"))
+            painter.drawText(thumb_rect, Qt.AlignmentFlag.AlignCenter, "?" if entry.result else "...")
+        text_left = thumb_rect.right() + line // 2
+        text_w = r.right() - text_left
+        role = QPalette.ColorRole.HighlightedText if selected else QPalette.ColorRole.Text
+        painter.setPen(option.palette.color(role))
+        name_font = QFont(option.font)
+        name_font.setBold(True)
+        painter.setFont(name_font)
+        name = QFontMetrics(name_font).elidedText(entry.path.name, Qt.TextElideMode.ElideMiddle, text_w)
+        painter.drawText(QRect(text_left, r.top(), text_w, line), Qt.AlignmentFlag.AlignVCenter, name)
+        # Verdict badge
+        verdict = entry.verdict
+        painter.setFont(option.font)
+        label = verdict.label
+        bw = fm.horizontalAdvance(label) + line
+        badge = QRect(text_left, r.top() + int(line * 1.25), bw, line + line // 4)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setBrush(QColor(VERDICT_COLOURS[verdict]))
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.drawRoundedRect(badge, line / 3, line / 3)
+        painter.setPen(QColor("#ffffff"))
+        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        # Summary (count of findings, or the error message)
+        painter.setPen(option.palette.color(role))
+        summary_rect = QRect(text_left, badge.bottom() + line // 4, text_w, r.bottom() - badge.bottom())
+        summary = fm.elidedText(entry.summary, Qt.TextElideMode.ElideRight, text_w * 2)
+        painter.drawText(summary_rect, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, summary)
+        painter.restore()

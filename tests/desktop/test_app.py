@@ -1,0 +1,247 @@
+"""The desktop app end to end, offscreen: open, review, edit, make safe, batch, cancel."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+from pathlib import Path
+
+import numpy as np
+import piexif
+import pytest
+from desktop_fakes import FACE_BOX, PLATE_BOX, TEXT_BOX, FakeDetector
+from PIL import Image
+
+from sharesafe.image import load_image
+from sharesafe.metadata import read_metadata
+from sharesafe.samples import SAMPLE_OWNER, SAMPLE_SERIAL, write_samples
+from sharesafe.types import Box, Category, Risk
+
+pytestmark = pytest.mark.gui
+
+QtCore = pytest.importorskip("PySide6.QtCore")
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
+
+
+def drop(window, paths: list[Path]) -> None:  # type: ignore[no-untyped-def]
+    """Deliver a real drop event, as a file manager would."""
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(
+        QPointF(20, 20),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    window.dropEvent(event)
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def region_mean(pixels: np.ndarray, box: Box) -> float:
+    return float(pixels[box.y1 : box.y2, box.x1 : box.x2].mean())
+
+
+def test_empty_state_then_drop_review_edit_and_make_safe(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    samples = write_samples(tmp_path / "in")
+    photo = samples[0]  # street-with-gps.jpg: GPS, serial, owner, thumbnail, orientation 6
+    before = sha(photo)
+    w = make_window()
+    assert w.stack.currentIndex() == 0 and "Drop photos or a folder here" in w.empty_label.text()
+    assert "1 detector(s) ready" in w.detector_status.text()
+
+    with qtbot.waitSignal(w.imageShown, timeout=20_000):
+        drop(w, [photo])
+    entry = w.current
+    assert entry is not None and entry.result is not None and entry.result.ok
+    assert w.stack.currentIndex() == 1
+    assert entry.verdict.value == "needs fixes"
+
+    # Findings panel: one row per finding; face, text and plate are all covered by default
+    model = w.findings
+    cats = [model.index(r, model.CATEGORY).data() for r in range(model.rowCount())]
+    assert sorted(cats) == ["face", "plate", "text"]
+    for r in range(model.rowCount()):
+        assert model.index(r, model.COVER).data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Checked
+    # the view draws one box per finding, at the (padded) finding boxes
+    drawn = [s for s in w.view.items_state() if s[0] == 0]
+    assert len(drawn) == 3
+    # Clicking a table row selects the box, and clicking a box selects the row
+    w.table.selectRow(cats.index("plate"))
+    assert w.view.selected() == (0, cats.index("plate"))
+    w.view.select(0, cats.index("text"))
+    w.view._selection_changed()
+    assert w.table.currentIndex().row() == cats.index("text")
+
+    # Metadata panel: grouped in plain language, one group per kind present, GPS as Location
+    titles = w.metadata.group_titles()
+    assert any(t.startswith("Location") for t in titles)
+    from desktop.panels import KIND_TITLES
+
+    for kind in {m.kind for m in entry.result.metadata}:
+        assert any(t.startswith(KIND_TITLES[kind][0]) for t in titles), kind
+    assert any(m.risk is Risk.HIGH for m in entry.result.metadata)
+
+    # Untick the face (undo/redo it too)
+    face_row = cats.index("face")
+    idx = model.index(face_row, model.COVER)
+    assert model.setData(idx, Qt.CheckState.Unchecked.value, Qt.ItemDataRole.CheckStateRole)
+    assert entry.review.cover[face_row] is False
+    w.act_undo.trigger()
+    assert entry.review.cover[face_row] is True
+    w.act_redo.trigger()
+    assert entry.review.cover[face_row] is False
+    assert idx.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+
+    # Draw a manual region with the mouse, then undo and redo it
+    manual = Box(100, 1080, 300, 1180)
+    w.act_draw.trigger()
+    assert w.view.draw_mode
+    vp = w.view.viewport()
+    p1 = w.view.mapFromScene(QPointF(manual.x1, manual.y1))
+    p2 = w.view.mapFromScene(QPointF(manual.x2, manual.y2))
+    QTest.mousePress(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p1)
+    QTest.mouseMove(vp, p2)
+    QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, p2)
+    assert len(entry.review.manual) == 1
+    drawn_box = entry.review.manual[0]
+    # view coordinates round to whole screen pixels: allow the scale of one screen pixel
+    tol = 2 / w.view.transform().m11() + 1
+    assert all(abs(a - b) <= tol for a, b in zip(drawn_box.as_list(), manual.as_list(), strict=True))
+    w.act_undo.trigger()
+    assert entry.review.manual == []
+    w.act_redo.trigger()
+    assert entry.review.manual == [drawn_box]
+    assert sum(1 for s in w.view.items_state() if s[0] == 1) == 1
+
+    # Live preview shows the covered result before export
+    with qtbot.waitSignal(w.previewReady, timeout=10_000):
+        w.act_preview.trigger()
+
+    # Make safe (Ctrl+S action)
+    with qtbot.waitSignal(w.exportFinished, timeout=30_000) as blocker:
+        w.act_make_safe.trigger()
+    (res,) = blocker.args[0]
+    assert res.error is None and res.verified, res.error
+    out = res.output
+    assert out is not None and out.parent == settings.output_dir and out.exists()
+    dialog = w.dialogs[-1]
+    assert "Verified" in dialog.message.text()
+
+    # The export is clean: no metadata, no serial or owner anywhere in the bytes
+    data = out.read_bytes()
+    assert SAMPLE_SERIAL.encode() not in data and SAMPLE_OWNER.encode() not in data
+    assert [m for m in read_metadata(data) if m.risk is not Risk.NONE] == []
+    exif = piexif.load(data) if data[:2] == b"\xff\xd8" else {}
+    assert not exif.get("GPS")
+    # ... written upright, covered where expected, untouched where the user said to leave it
+    exported = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    original = load_image(photo).pixels
+    assert exported.shape == original.shape == (1200, 1600, 3)
+    assert region_mean(exported, TEXT_BOX) < 8
+    assert region_mean(exported, PLATE_BOX) < 8
+    assert region_mean(exported, drawn_box) < 8
+    diff = np.abs(exported.astype(int) - original.astype(int))
+    assert float(diff[FACE_BOX.y1 : FACE_BOX.y2, FACE_BOX.x1 : FACE_BOX.x2].mean()) < 6  # left as chosen
+    assert region_mean(original, TEXT_BOX) > 40
+    # The original is byte-identical
+    assert sha(photo) == before
+
+
+def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "in"
+    write_samples(folder)
+    (folder / "sub").mkdir()
+    shutil.copy(folder / "plain-no-metadata.jpg", folder / "sub" / "copy.jpg")
+    w = make_window()
+    seen: list[tuple[int, int]] = []
+    w.progress.valueChanged.connect(lambda v: seen.append((v, w.progress.maximum())))
+    with qtbot.waitSignal(w.batchFinished, timeout=30_000) as blocker:
+        w.open_paths([folder])
+    assert blocker.args == [True]
+    entries = w.photos.entries
+    assert len(entries) == 6  # recursive
+    assert seen and seen[-1] == (6, 6)
+    errors = {e.path.name: e.result.error for e in entries if e.result and e.result.error}
+    assert set(errors) == {"broken-download.jpg", "notes.jpg"}
+    assert all(msg for msg in errors.values())
+    # errors show in the list with their message
+    row = w.photos.row_of(w.photos.entry_for(folder / "notes.jpg"))
+    assert "not a supported image" in w.photos.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    summary = w.dialogs[-1]
+    assert summary.windowTitle() == "Batch summary"
+    assert summary.errors.topLevelItemCount() == 2
+    from desktop.verdict import Verdict
+
+    assert summary.counts[Verdict.ERROR] == 2
+    assert summary.counts[Verdict.NEEDS_FIXES] >= 1
+    assert not w.progress.isVisible()
+
+    with qtbot.waitSignal(w.exportFinished, timeout=60_000) as blocker:
+        summary.make_all.click()
+    results = blocker.args[0]
+    assert len(results) == 4
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert len(list(settings.output_dir.iterdir())) == 4
+
+
+def test_cancel_stops_a_batch(make_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "many"
+    folder.mkdir()
+    street = write_samples(tmp_path / "src")[0]
+    for i in range(8):
+        shutil.copy(street, folder / f"p{i}.jpg")
+    w = make_window([FakeDetector(delay=0.3)])
+    w.scanned.connect(lambda _e: w.cancel_batch())
+    with qtbot.waitSignal(w.batchFinished, timeout=30_000) as blocker:
+        w.open_paths([folder])
+    assert blocker.args == [False]
+    done = [e for e in w.photos.entries if e.result is not None]
+    assert 1 <= len(done) < 8
+    left = [e for e in w.photos.entries if e.result is None]
+    assert left and all("cancelled" in e.summary for e in left)
+    assert "cancelled" in w.dialogs[-1].heading.text()
+
+
+def test_detector_failure_reaches_the_user_and_metadata_still_works(make_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
+    def broken_loader():  # type: ignore[no-untyped-def]
+        raise RuntimeError("model file missing")
+
+    w = make_window(loader=broken_loader)
+    assert any("model file missing" in e for e in w.errors)
+    assert "metadata only" in w.detector_status.text()
+    photo = write_samples(tmp_path / "in")[0]
+    with qtbot.waitSignal(w.scanned, timeout=20_000):
+        w.open_paths([photo])
+    assert w.current.result.ok and w.current.result.findings == []
+    assert any(m.kind.value == "location" for m in w.current.result.metadata)
+
+
+def test_delete_region_and_style(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    photo = write_samples(tmp_path / "in")[0]
+    w = make_window()
+    with qtbot.waitSignal(w.imageShown, timeout=20_000):
+        w.open_paths([photo])
+    review = w.current.review
+    w.add_region(Box(10, 10, 60, 60))
+    centre = w.view.mapFromScene(QPointF(35, 35))
+    QTest.mouseClick(w.view.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, centre)
+    assert w.view.selected() == (1, 0)
+    assert w.act_delete.isEnabled()
+    w.act_delete.trigger()
+    assert review.manual == []
+    w.act_undo.trigger()
+    assert review.manual == [Box(10, 10, 60, 60)]
+    w.style_combo.setCurrentIndex(2)  # blur
+    assert review.style.value == "blur" and settings.style.value == "blur"
+    # text and plates stay solid whatever the style
+    styles = {f.category: s for (b, s), f in zip(review.regions(), review.covered_findings, strict=False)}
+    assert styles[Category.TEXT].value == "fill" and styles[Category.FACE].value == "blur"
+    w.act_undo.trigger()
+    assert review.style.value == "fill"
