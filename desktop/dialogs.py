@@ -3,6 +3,7 @@ non-modal so a batch keeps running and tests can inspect them."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QLabel,
     QPushButton,
+    QTextBrowser,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -58,6 +60,21 @@ class ExportDialog(QDialog):
         ok = sum(1 for r in results if r.ok)
         self.setWindowTitle("Safe copy written" if ok == len(results) else "Export problems")
         layout = QVBoxLayout(self)
+        em = self.fontMetrics().height()
+        self.setMinimumWidth(em * 34)
+        self.heading = QLabel(
+            "Safe copy written and verified"
+            if ok == len(results)
+            else "Some safe copies are NOT safe to share"
+            if len(results) > 1
+            else "This copy is NOT safe to share"
+        )
+        font = self.heading.font()
+        font.setBold(True)
+        font.setPointSizeF(font.pointSizeF() * 1.25)
+        self.heading.setFont(font)
+        self.heading.setStyleSheet(f"color: {'#15803d' if ok == len(results) else '#b91c1c'}")
+        layout.addWidget(self.heading)
         if len(results) == 1:
             self.message = QLabel(describe_export(results[0]))
         else:
@@ -72,6 +89,7 @@ class ExportDialog(QDialog):
             for r in failed:
                 QTreeWidgetItem(tree, [r.source.name, r.error or "not verified"])
             tree.resizeColumnToContents(0)
+            tree.setWordWrap(True)
             layout.addWidget(tree)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         self.open_button = QPushButton("Open folder")
@@ -98,6 +116,8 @@ class SummaryDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("Batch summary")
         layout = QVBoxLayout(self)
+        em = self.fontMetrics().height()
+        self.setMinimumSize(em * 36, em * 22)
         counts = {v: 0 for v in Verdict}
         for e in entries:
             counts[e.verdict] += 1
@@ -105,6 +125,9 @@ class SummaryDialog(QDialog):
         head = f"Checked {scanned} of {len(entries)} photo(s) in {seconds:.1f} s"
         head += " - cancelled." if cancelled else "."
         self.heading = QLabel(head)
+        font = self.heading.font()
+        font.setBold(True)
+        self.heading.setFont(font)
         layout.addWidget(self.heading)
         self.counts = counts
         self.table = QTreeWidget()
@@ -122,14 +145,16 @@ class SummaryDialog(QDialog):
             label = "Not checked" if v is Verdict.PENDING else v.label
             QTreeWidgetItem(self.table, [label, str(counts[v])])
         self.table.resizeColumnToContents(0)
+        self.table.setMaximumHeight(em * 7)
         layout.addWidget(self.table)
         errors = [e for e in entries if e.result is not None and e.result.error is not None]
-        self.errors = QTreeWidget()
-        self.errors.setHeaderLabels(["Photo with an error", "Reason"])
-        self.errors.setRootIsDecorated(False)
-        for e in errors:
-            QTreeWidgetItem(self.errors, [e.path.name, e.result.error if e.result else ""])
-        self.errors.resizeColumnToContents(0)
+        self.error_rows = [(e.path.name, e.result.error or "") for e in errors if e.result is not None]
+        self.errors = QTextBrowser()
+        self.errors.setHtml(
+            "<ul>"
+            + "".join(f"<li><b>{html.escape(n)}</b>: {html.escape(r)}</li>" for n, r in self.error_rows)
+            + "</ul>"
+        )
         if errors:
             layout.addWidget(QLabel(f"{len(errors)} photo(s) could not be checked:"))
             layout.addWidget(self.errors)

@@ -86,10 +86,25 @@ class ImageView(QGraphicsView):
 
     # --- content -------------------------------------------------------------------------------
     def clear(self) -> None:
-        self.scene().clear()
-        self._pixmap = None
+        self._syncing = True
         self._items, self._labels = [], []
+        self._pixmap = None
+        self.scene().clear()
         self._image_size = (0, 0)
+        self._syncing = False
+
+    def show_message(self, text: str) -> None:
+        """Replace the photo with a message (a file that could not be read, a scan still running)."""
+        self.clear()
+        item = self.scene().addText(text)
+        item.setDefaultTextColor(QColor("#e5e7eb"))
+        font = item.font()
+        font.setPointSizeF(font.pointSizeF() * 1.3)
+        item.setFont(font)
+        item.setTextWidth(max(self.viewport().width() * 0.8, 200))
+        self.resetTransform()
+        self.scene().setSceneRect(item.boundingRect())
+        self.centerOn(item)
 
     def set_image(self, image: QImage | None, keep_view: bool = False) -> None:
         if image is None or image.isNull():

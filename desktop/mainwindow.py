@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QFileDialog,
+    QFrame,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -127,7 +128,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.stack)
 
         empty = QWidget()
-        lay = QVBoxLayout(empty)
+        outer = QVBoxLayout(empty)
+        em = self.fontMetrics().height()
+        outer.setContentsMargins(em * 2, em * 2, em * 2, em * 2)
+        zone = QFrame()
+        zone.setObjectName("dropZone")
+        zone.setStyleSheet(
+            "#dropZone { border: 3px dashed palette(mid); border-radius: 12px; background: palette(base); }"
+        )
+        outer.addWidget(zone)
+        lay = QVBoxLayout(zone)
         lay.addStretch(2)
         self.empty_label = QLabel("Drop photos or a folder here")
         font = self.empty_label.font()
@@ -142,7 +152,14 @@ class MainWindow(QMainWindow):
         )
         hint.setWordWrap(True)
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        lay.addWidget(hint)
+        hint.setMaximumWidth(em * 32)
+        hint.setMinimumWidth(em * 24)
+        hint_row = QHBoxLayout()
+        hint_row.addStretch(1)
+        hint_row.addWidget(hint)
+        hint_row.addStretch(1)
+        lay.addLayout(hint_row)
+        lay.addSpacing(em)
         row = QHBoxLayout()
         row.addStretch(1)
         self.open_button = QPushButton("Open photos...")
@@ -212,7 +229,6 @@ class MainWindow(QMainWindow):
 
         sb = self.statusBar()
         self.detector_status = QLabel("Loading detectors...")
-        sb.addWidget(self.detector_status, 1)
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.progress.setFormat("%v of %m")
@@ -223,6 +239,7 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.eta_label)
         sb.addPermanentWidget(self.progress)
         sb.addPermanentWidget(self.cancel_button)
+        sb.addPermanentWidget(self.detector_status)
 
     def _action(self, text: str, slot: Callable[..., Any], shortcut: Any = None, tip: str = "") -> QAction:
         act = QAction(text, self)
@@ -258,10 +275,14 @@ class MainWindow(QMainWindow):
         )
         self.act_output = self._action("Output folder...", self.choose_output_dir, None)
         self.act_quit = self._action("&Quit", self.close, K.StandardKey.Quit)
-        self.act_undo = self.undo_group.createUndoAction(self, "&Undo")
-        self.act_undo.setShortcut(K.StandardKey.Undo)
-        self.act_redo = self.undo_group.createRedoAction(self, "&Redo")
-        self.act_redo.setShortcuts([K("Ctrl+Shift+Z"), K("Ctrl+Y")])
+        self.act_undo = self._action("&Undo", self.undo_group.undo, K.StandardKey.Undo)
+        self.act_redo = self._action("&Redo", self.undo_group.redo, [K("Ctrl+Shift+Z"), K("Ctrl+Y")])
+        self.undo_group.canUndoChanged.connect(self.act_undo.setEnabled)
+        self.undo_group.canRedoChanged.connect(self.act_redo.setEnabled)
+        self.undo_group.undoTextChanged.connect(lambda t: self.act_undo.setToolTip(f"Undo {t}".strip()))
+        self.undo_group.redoTextChanged.connect(lambda t: self.act_redo.setToolTip(f"Redo {t}".strip()))
+        self.act_undo.setEnabled(False)
+        self.act_redo.setEnabled(False)
         self.act_draw = self._action(
             "&Draw region",
             self._toggle_draw,
@@ -579,6 +600,7 @@ class MainWindow(QMainWindow):
             self.undo_group.setActiveStack(entry.undo)
         if result is None:
             self.view_caption.setText(f"{entry.path.name}: {entry.summary}")
+            self.view.show_message(f"{entry.path.name}\n\n{entry.summary}")
             self.findings.set_review(None, None, None)
             self.metadata.show_metadata(None)
             return
@@ -593,7 +615,7 @@ class MainWindow(QMainWindow):
             self.style_combo.blockSignals(False)
         if result.error is not None:
             self.view_caption.setText(f"{entry.path.name} could not be checked: {result.error}")
-            self.view.clear()
+            self.view.show_message(f"{entry.path.name} could not be checked\n\n{result.error}")
             return
         extra = ""
         if result.detector_errors:

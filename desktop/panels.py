@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QStyle, QStyledItemDelegate, QStyleOptionViewItem, QTreeWidget, QTreeWidgetItem
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTreeWidget,
+    QTreeWidgetItem,
+)
 
 from desktop.models import EntryRole, PhotoEntry
 from desktop.verdict import VERDICT_COLOURS
@@ -26,24 +33,34 @@ RISK_COLOURS = {Risk.HIGH: "#b91c1c", Risk.MEDIUM: "#b45309", Risk.LOW: "#4b5563
 class MetadataPanel(QTreeWidget):
     """Metadata of the current photo, one group per kind, each item with its risk and why it matters."""
 
+    WHAT, RISK, VALUE = range(3)
+
     def __init__(self, parent: object = None) -> None:
         super().__init__(parent)  # type: ignore[arg-type]
         self.setColumnCount(3)
-        self.setHeaderLabels(["What", "Value", "Risk"])
+        self.setHeaderLabels(["What", "Risk", "Value"])
         self.setRootIsDecorated(True)
         self.setAlternatingRowColors(True)
         self.setWordWrap(True)
         self.setUniformRowHeights(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        header = self.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(self.WHAT, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(self.RISK, QHeaderView.ResizeMode.ResizeToContents)
 
     def show_metadata(self, items: list[MetadataItem] | None, error: str | None = None) -> None:
         self.clear()
         if error is not None:
-            QTreeWidgetItem(self, ["Could not read this file", error, ""])
+            row = QTreeWidgetItem(self, [f"Could not read this file: {error}"])
+            row.setFirstColumnSpanned(True)
+            row.setToolTip(0, error)
             return
         if items is None:
             return
         if not items:
-            QTreeWidgetItem(self, ["No metadata found", "", ""])
+            row = QTreeWidgetItem(self, ["No metadata found: nothing hidden travels with this photo"])
+            row.setFirstColumnSpanned(True)
             return
         by_kind: dict[MetadataKind, list[MetadataItem]] = {}
         for m in items:
@@ -55,18 +72,17 @@ class MetadataPanel(QTreeWidget):
             if not group:
                 continue
             worst = max(group, key=lambda m: m.risk.rank).risk
-            top = QTreeWidgetItem(self, [f"{title} ({len(group)})", blurb, worst.value])
-            top.setFont(0, bold)
-            top.setForeground(2, QColor(RISK_COLOURS[worst]))
-            top.setFirstColumnSpanned(False)
+            top = QTreeWidgetItem(self, [f"{title} ({len(group)})", worst.value, blurb])
+            top.setFont(self.WHAT, bold)
+            top.setForeground(self.RISK, QColor(RISK_COLOURS[worst]))
+            top.setToolTip(self.VALUE, blurb)
             for m in sorted(group, key=lambda m: -m.risk.rank):
-                child = QTreeWidgetItem(top, [m.tag, m.value, m.risk.value])
-                child.setToolTip(0, f"{m.group}: {m.why}")
-                child.setToolTip(1, m.why)
-                child.setForeground(2, QColor(RISK_COLOURS[m.risk]))
+                child = QTreeWidgetItem(top, [m.tag, m.risk.value, m.value])
+                tip = f"{m.group} {m.tag}: {m.why}"
+                for col in range(3):
+                    child.setToolTip(col, tip)
+                child.setForeground(self.RISK, QColor(RISK_COLOURS[m.risk]))
             top.setExpanded(kind is not MetadataKind.TECHNICAL)
-        for col in range(3):
-            self.resizeColumnToContents(col)
 
     def group_titles(self) -> list[str]:
         return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
@@ -80,7 +96,7 @@ class PhotoDelegate(QStyledItemDelegate):
     def _metrics(self, option: QStyleOptionViewItem) -> tuple[QFontMetrics, int, int]:
         fm = QFontMetrics(option.font)
         line = fm.height()
-        thumb = line * 4
+        thumb = int(line * 4.75)  # name, badge and two lines of summary
         return fm, line, thumb
 
     def sizeHint(self, option: QStyleOptionViewItem, index: QModelIndex | QPersistentModelIndex) -> QSize:
@@ -136,7 +152,29 @@ class PhotoDelegate(QStyledItemDelegate):
         painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
         # Summary (count of findings, or the error message)
         painter.setPen(option.palette.color(role))
-        summary_rect = QRect(text_left, badge.bottom() + line // 4, text_w, r.bottom() - badge.bottom())
-        summary = fm.elidedText(entry.summary, Qt.TextElideMode.ElideRight, text_w * 2)
-        painter.drawText(summary_rect, Qt.TextFlag.TextWordWrap | Qt.AlignmentFlag.AlignTop, summary)
+        top = badge.bottom() + line // 4
+        for i, text in enumerate(wrap_lines(fm, entry.summary, text_w, 2)):
+            painter.drawText(
+                QRect(text_left, top + i * line, text_w, line), Qt.AlignmentFlag.AlignVCenter, text
+            )
         painter.restore()
+
+
+def wrap_lines(fm: QFontMetrics, text: str, width: int, max_lines: int) -> list[str]:
+    """Greedy word wrap into at most `max_lines` lines, the last one elided."""
+    words = text.split()
+    lines: list[str] = []
+    current = ""
+    for i, word in enumerate(words):
+        trial = f"{current} {word}".strip()
+        if fm.horizontalAdvance(trial) <= width or not current:
+            current = trial
+            continue
+        lines.append(current)
+        current = word
+        if len(lines) == max_lines - 1:
+            current = " ".join(words[i:])
+            break
+    if current:
+        lines.append(current)
+    return [fm.elidedText(t, Qt.TextElideMode.ElideRight, width) for t in lines[:max_lines]]

@@ -10,7 +10,8 @@ os.environ.pop("QT_QPA_PLATFORM_PLUGIN_PATH", None)
 from pathlib import Path
 
 import pytest
-from desktop_fakes import FakeDetector
+
+from tests.desktop.desktop_fakes import FakeDetector
 
 
 @pytest.fixture

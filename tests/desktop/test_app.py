@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import piexif
 import pytest
-from desktop_fakes import FACE_BOX, PLATE_BOX, TEXT_BOX, FakeDetector
 from PIL import Image
 
 from sharesafe.image import load_image
 from sharesafe.metadata import read_metadata
 from sharesafe.samples import SAMPLE_OWNER, SAMPLE_SERIAL, write_samples
 from sharesafe.types import Box, Category, Risk
+from tests.desktop.desktop_fakes import FACE_BOX, PLATE_BOX, TEXT_BOX, FakeDetector
 
 pytestmark = pytest.mark.gui
 
@@ -176,7 +176,8 @@ def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, t
     assert "not a supported image" in w.photos.index(row).data(Qt.ItemDataRole.ToolTipRole)
     summary = w.dialogs[-1]
     assert summary.windowTitle() == "Batch summary"
-    assert summary.errors.topLevelItemCount() == 2
+    assert {n for n, _ in summary.error_rows} == {"broken-download.jpg", "notes.jpg"}
+    assert "not a supported image" in summary.errors.toPlainText()
     from desktop.verdict import Verdict
 
     assert summary.counts[Verdict.ERROR] == 2
