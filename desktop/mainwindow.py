@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import imaging
+from desktop import imaging, verdict
 from desktop.dialogs import ExportDialog, SummaryDialog
 from desktop.imageview import KIND_FINDING, KIND_MANUAL, ImageView
 from desktop.models import FindingsModel, PhotoEntry, PhotoListModel
@@ -362,6 +362,22 @@ class MainWindow(QMainWindow):
         )
         self.style_combo.currentIndexChanged.connect(self._style_changed)
         tb.addWidget(self.style_combo)
+        # Policy profile picker: shown once the core's policy profiles are installed.
+        self.policy_combo = QComboBox()
+        self.policy_combo.setToolTip("Your force's social-media policy: decides the verdict and the reasons")
+        available = verdict.profiles()
+        self.profile: str | None = None
+        if available:
+            for name, title in available:
+                self.policy_combo.addItem(title or name, name)
+            wanted = self.settings.profile or verdict.default_profile()
+            names = [n for n, _ in available]
+            self.policy_combo.setCurrentIndex(names.index(wanted) if wanted in names else 0)
+            self.profile = self.policy_combo.currentData()
+            self.policy_combo.currentIndexChanged.connect(self._profile_changed)
+            tb.addSeparator()
+            tb.addWidget(QLabel(" Policy: "))
+            tb.addWidget(self.policy_combo)
 
     def _update_actions(self) -> None:
         entry = self._current
@@ -461,6 +477,7 @@ class MainWindow(QMainWindow):
             self._queued.append((inputs, recursive))
             return
         detectors = list(self.detectors)
+        profile = self.profile
 
         def work(ctx: JobContext) -> int:
             found = pipeline.collect_paths(inputs, recursive)
@@ -471,7 +488,12 @@ class MainWindow(QMainWindow):
                     break
                 result = pipeline.scan(path, detectors)
                 thumb = imaging.thumbnail(path) if result.ok else None
-                ctx.emit(("result", path, result, thumb))
+                try:
+                    assessment = verdict.assess(result, profile)
+                except Exception as exc:  # noqa: BLE001 - the scan stands; the policy problem is shown
+                    result.detector_errors["policy"] = f"{type(exc).__name__}: {exc}"
+                    assessment = None
+                ctx.emit(("result", path, result, thumb, assessment))
                 ctx.progress(i, len(found), path.name)
                 done = i
             return done
@@ -508,13 +530,14 @@ class MainWindow(QMainWindow):
             if self._current is None and fresh:
                 self.list_view.setCurrentIndex(self.photos.index(self.photos.row_of(fresh[0])))
             return
-        _, path, result, thumb = item
+        _, path, result, thumb, assessment = item
         entry = self.photos.entry_for(path)
         if entry is None:
             return
         if entry.result is not None and entry.result.sha256 == result.sha256:
             return  # already checked (opened twice)
         entry.result, entry.thumb, entry.note = result, thumb, ""
+        entry.assessment = assessment
         entry.review, entry.export = None, None
         if entry.undo is None:
             entry.undo = QUndoStack(self.undo_group)
@@ -605,10 +628,11 @@ class MainWindow(QMainWindow):
             self.metadata.show_metadata(None)
             return
         review = entry.ensure_review(self.settings.style)
-        self.findings.set_review(review, entry.undo, self._review_changed)
+        self.findings.set_review(review, entry.undo, self._review_changed, entry.assessment)
         n = len(result.findings)
         self.findings_title.setText(f"Findings ({n})" if n else "Findings (none)")
-        self.metadata.show_metadata(result.metadata, result.error)
+        reasons = [verdict.metadata_reason(entry.assessment, i) for i in range(len(result.metadata))]
+        self.metadata.show_metadata(result.metadata, result.error, reasons)
         if review is not None:
             self.style_combo.blockSignals(True)
             self.style_combo.setCurrentIndex(list(STYLE_NAMES).index(review.style))
@@ -705,6 +729,31 @@ class MainWindow(QMainWindow):
 
     def _toggle_draw(self, on: bool) -> None:
         self.view.set_draw_mode(on)
+
+    def _profile_changed(self, idx: int) -> None:
+        """Re-assess every checked photo under the newly chosen policy (cheap: no pixels involved)."""
+        self.profile = self.policy_combo.itemData(idx)
+        self.settings.profile = self.profile
+        profile = self.profile
+        entries = [e for e in self.photos.entries if e.result is not None]
+        results = [e.result for e in entries]
+
+        def work(_ctx: JobContext) -> list[Any]:
+            return [verdict.assess(r, profile) for r in results if r is not None]
+
+        job = Job(work, "Applying the policy")
+        job.signals.result.connect(lambda out, es=entries, p=profile: self._reassessed(es, out, p))
+        job.signals.error.connect(self.show_error)
+        self.runner.start(job, detector_work=False)
+
+    def _reassessed(self, entries: list[PhotoEntry], assessments: list[Any], profile: str | None) -> None:
+        if profile != self.profile:
+            return
+        for e, a in zip(entries, assessments, strict=True):
+            e.assessment = a
+            self.photos.refresh(e)
+        if self._current is not None and self._current in entries:
+            self._show_entry(self._current)
 
     def _style_changed(self, idx: int) -> None:
         style = Style(self.style_combo.itemData(idx))

@@ -48,12 +48,13 @@ class PhotoEntry:
     review: Review | None = None
     undo: QUndoStack | None = None
     export: ExportResult | None = None
+    assessment: Any | None = None  # the policy profile's assessment, when policies are installed
     note: str = ""  # e.g. "not scanned (cancelled)"
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def verdict(self) -> Verdict:
-        return verdict_for(self.result)
+        return verdict_for(self.result, self.assessment)
 
     def ensure_review(self, style: Style) -> Review | None:
         if self.result is None or not self.result.ok:
@@ -151,12 +152,16 @@ class FindingsModel(QAbstractTableModel):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self.review: Review | None = None
+        self.assessment: Any | None = None
         self.undo: QUndoStack | None = None
         self._changed: Any = None
 
-    def set_review(self, review: Review | None, undo: QUndoStack | None, changed: Any) -> None:
+    def set_review(
+        self, review: Review | None, undo: QUndoStack | None, changed: Any, assessment: Any | None = None
+    ) -> None:
         self.beginResetModel()
         self.review, self.undo, self._changed = review, undo, changed
+        self.assessment = assessment
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -199,11 +204,11 @@ class FindingsModel(QAbstractTableModel):
             if col == self.SCORE:
                 return f"{f.score:.2f}"
             if col == self.REASON:
-                return reason_for(f)
+                return reason_for(f, self.assessment, index.row())
         if role == Qt.ItemDataRole.DecorationRole and col == self.CATEGORY:
             return QColor(CATEGORY_COLOURS.get(f.category, "#ffffff"))
         if role == Qt.ItemDataRole.ToolTipRole:
-            reason = reason_for(f)
+            reason = reason_for(f, self.assessment, index.row())
             return f"{f.category.value}: {f.detail or f.label} ({f.detector}, {f.score:.2f})" + (
                 f"\n{reason}" if reason else ""
             )

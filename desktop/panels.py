@@ -49,7 +49,10 @@ class MetadataPanel(QTreeWidget):
         header.setSectionResizeMode(self.WHAT, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(self.RISK, QHeaderView.ResizeMode.ResizeToContents)
 
-    def show_metadata(self, items: list[MetadataItem] | None, error: str | None = None) -> None:
+    def show_metadata(
+        self, items: list[MetadataItem] | None, error: str | None = None, reasons: list[str] | None = None
+    ) -> None:
+        """Show `items` grouped by kind; `reasons` (parallel to `items`) are the policy's, if any."""
         self.clear()
         if error is not None:
             row = QTreeWidgetItem(self, [f"Could not read this file: {error}"])
@@ -62,23 +65,24 @@ class MetadataPanel(QTreeWidget):
             row = QTreeWidgetItem(self, ["No metadata found: nothing hidden travels with this photo"])
             row.setFirstColumnSpanned(True)
             return
-        by_kind: dict[MetadataKind, list[MetadataItem]] = {}
-        for m in items:
-            by_kind.setdefault(m.kind, []).append(m)
+        by_kind: dict[MetadataKind, list[tuple[MetadataItem, str]]] = {}
+        for i, m in enumerate(items):
+            reason = reasons[i] if reasons and i < len(reasons) else ""
+            by_kind.setdefault(m.kind, []).append((m, reason))
         bold = QFont(self.font())
         bold.setBold(True)
         for kind, (title, blurb) in KIND_TITLES.items():
             group = by_kind.get(kind)
             if not group:
                 continue
-            worst = max(group, key=lambda m: m.risk.rank).risk
+            worst = max((m for m, _ in group), key=lambda m: m.risk.rank).risk
             top = QTreeWidgetItem(self, [f"{title} ({len(group)})", worst.value, blurb])
             top.setFont(self.WHAT, bold)
             top.setForeground(self.RISK, QColor(RISK_COLOURS[worst]))
             top.setToolTip(self.VALUE, blurb)
-            for m in sorted(group, key=lambda m: -m.risk.rank):
+            for m, reason in sorted(group, key=lambda mr: -mr[0].risk.rank):
                 child = QTreeWidgetItem(top, [m.tag, m.risk.value, m.value])
-                tip = f"{m.group} {m.tag}: {m.why}"
+                tip = f"{m.group} {m.tag}: {m.why}" + (f"\nPolicy: {reason}" if reason else "")
                 for col in range(3):
                     child.setToolTip(col, tip)
                 child.setForeground(self.RISK, QColor(RISK_COLOURS[m.risk]))

@@ -39,6 +39,16 @@ class Settings:
         self.q.sync()
 
     @property
+    def profile(self) -> str | None:
+        value = self.q.value("policy/profile", "")
+        return str(value) if value else None
+
+    @profile.setter
+    def profile(self, name: str | None) -> None:
+        self.q.setValue("policy/profile", name or "")
+        self.q.sync()
+
+    @property
     def geometry(self) -> QByteArray | None:
         value = self.q.value("window/geometry")
         return value if isinstance(value, QByteArray) else None

@@ -1,21 +1,25 @@
 """One place that turns a scan into what the officer sees: a verdict per photo and a reason per finding.
 
-Plain Python (no Qt). Until policy profiles exist in the core, the verdict is derived from the
-scan itself; when the core grows a policy API, `verdict_for` and `reasons_for` are the only two
-functions to change.
+Plain Python (no Qt). When the core's policy profiles are installed (`sharesafe.policy` with
+`evaluate` and `load_profile`), the verdict and the reasons come from the chosen profile; until then
+the verdict is derived from the scan itself (needs fixes / looks safe / error) and reasons are empty.
 """
 
 from __future__ import annotations
 
 import enum
 import importlib
+import logging
+from functools import cache
 from typing import Any
 
 from sharesafe.types import Finding, ScanResult
 
+log = logging.getLogger(__name__)
+
 
 class Verdict(enum.Enum):
-    """Badge shown on every photo, worst first."""
+    """Badge shown on every photo."""
 
     PENDING = "checking..."
     DO_NOT_SHARE = "do not share"
@@ -37,36 +41,91 @@ VERDICT_COLOURS: dict[Verdict, str] = {
     Verdict.ERROR: "#4b5563",
 }
 
+#: The core policy verdicts (their string values) mapped onto the badges.
+_POLICY_VERDICTS = {
+    "do_not_share": Verdict.DO_NOT_SHARE,
+    "share_after_fixes": Verdict.NEEDS_FIXES,
+    "looks_safe": Verdict.LOOKS_SAFE,
+}
 
-def _policy_module() -> Any | None:
-    """The core's policy module once it exists (issue 5); None until then."""
+
+def policy_module() -> Any | None:
+    """The core's policy module (issue 5) when it is installed, else None."""
     try:
-        return importlib.import_module("sharesafe.policy")
+        mod = importlib.import_module("sharesafe.policy")
     except ModuleNotFoundError:
         return None
+    return mod if hasattr(mod, "evaluate") and hasattr(mod, "load_profile") else None
 
 
-def verdict_for(result: ScanResult | None) -> Verdict:
+def profiles() -> list[tuple[str, str]]:
+    """(name, title) of every policy profile; empty without the policy module."""
+    mod = policy_module()
+    if mod is None:
+        return []
+    try:
+        return [(str(n), str(t)) for n, t in mod.list_profiles()]
+    except Exception as exc:  # noqa: BLE001 - a broken user profile must not stop the app
+        log.warning("cannot list policy profiles: %s", exc)
+        return []
+
+
+def default_profile() -> str | None:
+    mod = policy_module()
+    return None if mod is None else str(getattr(mod, "DEFAULT_PROFILE", "strict"))
+
+
+@cache
+def _profile(name: str) -> Any:
+    mod = policy_module()
+    assert mod is not None
+    return mod.load_profile(name)
+
+
+def assess(result: ScanResult, profile: str | None) -> Any | None:
+    """The profile's assessment of a scan (None without policies, or for a file that failed)."""
+    mod = policy_module()
+    if mod is None or profile is None or not result.ok:
+        return None
+    return mod.evaluate(result, _profile(profile))
+
+
+def verdict_for(result: ScanResult | None, assessment: Any | None = None) -> Verdict:
     """The verdict for one scanned photo (None: not scanned yet)."""
     if result is None:
         return Verdict.PENDING
     if result.error is not None:
         return Verdict.ERROR
-    policy = _policy_module()
-    if policy is not None and hasattr(policy, "desktop_verdict"):
-        name: str = policy.desktop_verdict(result)
-        try:
-            return Verdict(name)
-        except ValueError:
-            pass
+    if assessment is not None:
+        found = _POLICY_VERDICTS.get(str(getattr(assessment.verdict, "value", assessment.verdict)))
+        if found is not None:
+            return found
     return Verdict.NEEDS_FIXES if result.has_risks else Verdict.LOOKS_SAFE
 
 
-def reason_for(finding: Finding) -> str:
-    """Why the force's policy cares about a finding ("" until policy profiles set one)."""
+def _reason_text(reasons: Any) -> str:
+    parts = []
+    for r in reasons or ():
+        citation = getattr(r, "citation", None)
+        text = getattr(r, "text", str(r))
+        parts.append(f"{text} ({citation})" if citation is not None else text)
+    return "; ".join(parts)
+
+
+def reason_for(finding: Finding, assessment: Any | None = None, index: int | None = None) -> str:
+    """Why the force's policy cares about a finding ("" until a policy gives a reason)."""
+    if assessment is not None and index is not None:
+        decisions = getattr(assessment, "findings", [])
+        if 0 <= index < len(decisions):
+            return _reason_text(decisions[index].reasons)
     reason = finding.extra.get("reason") if finding.extra else None
     if isinstance(reason, str):
         return reason
-    if isinstance(reason, list | tuple) and reason:
-        return "; ".join(str(r) for r in reason)
     return ""
+
+
+def metadata_reason(assessment: Any | None, index: int) -> str:
+    if assessment is None:
+        return ""
+    decisions = getattr(assessment, "metadata", [])
+    return _reason_text(decisions[index].reasons) if 0 <= index < len(decisions) else ""

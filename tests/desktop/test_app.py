@@ -246,3 +246,33 @@ def test_delete_region_and_style(make_window, qtbot, tmp_path, settings):  # typ
     assert styles[Category.TEXT].value == "fill" and styles[Category.FACE].value == "blur"
     w.act_undo.trigger()
     assert review.style.value == "fill"
+
+
+def test_policy_verdict_and_reasons_when_profiles_are_installed(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    from desktop import verdict
+
+    if verdict.policy_module() is None:
+        pytest.skip("policy profiles (sharesafe.policy) are not installed in this tree")
+    names = [n for n, _ in verdict.profiles()]
+    assert "strict" in names
+    settings.profile = "strict"
+    photo = write_samples(tmp_path / "in")[0]
+    w = make_window()
+    assert w.policy_combo.count() == len(names) and w.profile == "strict"
+    with qtbot.waitSignal(w.imageShown, timeout=20_000):
+        w.open_paths([photo])
+    entry = w.current
+    assert entry.assessment is not None
+    assert entry.verdict is verdict.verdict_for(entry.result, entry.assessment)
+    assert entry.verdict in (verdict.Verdict.NEEDS_FIXES, verdict.Verdict.DO_NOT_SHARE)
+    model = w.findings
+    reasons = [model.index(r, model.REASON).data() for r in range(model.rowCount())]
+    assert all(reasons), reasons  # every finding says why the policy cares, with a citation
+    # switching the profile re-assesses the photo and changes the cited document
+    other = next(n for n in names if n != "strict")
+    with qtbot.waitUntil(lambda: True):
+        w.policy_combo.setCurrentIndex(names.index(other))
+    qtbot.waitUntil(
+        lambda: w.current.assessment is not None and w.current.assessment.profile == other, timeout=10_000
+    )
+    assert settings.profile == other
