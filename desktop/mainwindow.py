@@ -368,8 +368,9 @@ class MainWindow(QMainWindow):
         available = verdict.profiles()
         self.profile: str | None = None
         if available:
-            for name, title in available:
-                self.policy_combo.addItem(title or name, name)
+            for i, (name, origin) in enumerate(available):
+                self.policy_combo.addItem(name, name)
+                self.policy_combo.setItemData(i, f"{name} ({origin})", Qt.ItemDataRole.ToolTipRole)
             wanted = self.settings.profile or verdict.default_profile()
             names = [n for n, _ in available]
             self.policy_combo.setCurrentIndex(names.index(wanted) if wanted in names else 0)

@@ -59,7 +59,7 @@ def policy_module() -> Any | None:
 
 
 def profiles() -> list[tuple[str, str]]:
-    """(name, title) of every policy profile; empty without the policy module."""
+    """(name, where it comes from) of every policy profile; empty without the policy module."""
     mod = policy_module()
     if mod is None:
         return []
