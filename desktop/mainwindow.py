@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -42,7 +41,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop import imaging, verdict
+from desktop import imaging, kit, verdict
 from desktop.dialogs import ExportDialog, SummaryDialog
 from desktop.imageview import KIND_FINDING, KIND_MANUAL, ImageView
 from desktop.models import FindingsModel, PhotoEntry, PhotoListModel
@@ -85,6 +84,7 @@ class MainWindow(QMainWindow):
     exportFinished = Signal(list)  # list[ExportResult]
     imageShown = Signal(object)  # PhotoEntry now shown large
     previewReady = Signal()
+    kitTaught = Signal(object)  # Path of the new kit reference
 
     def __init__(
         self,
@@ -274,6 +274,12 @@ class MainWindow(QMainWindow):
             "Make &all safe", self.make_all_safe, K("Ctrl+Alt+S"), "Export every checked photo"
         )
         self.act_output = self._action("Output folder...", self.choose_output_dir, None)
+        self.act_kit = self._action(
+            "Force kit folder...",
+            self.choose_kit_dir,
+            None,
+            "Your force's crests, uniforms, vehicles, buildings",
+        )
         self.act_quit = self._action("&Quit", self.close, K.StandardKey.Quit)
         self.act_undo = self._action("&Undo", self.undo_group.undo, K.StandardKey.Undo)
         self.act_redo = self._action("&Redo", self.undo_group.redo, [K("Ctrl+Shift+Z"), K("Ctrl+Y")])
@@ -391,7 +397,9 @@ class MainWindow(QMainWindow):
         self.act_preview.setEnabled(ready)
         sel = self.view.selected()
         self.act_delete.setEnabled(ready and sel is not None and sel[0] == KIND_MANUAL)
-        self.act_teach.setEnabled(ready and sel is not None and self._kit_module() is not None)
+        self.act_teach.setEnabled(ready and sel is not None and kit.kit_module() is not None)
+        self.act_kit.setVisible(kit.kit_module() is not None)
+        self.act_teach.setVisible(kit.kit_module() is not None)
         self.act_make_all.setEnabled(
             self.detectors is not None
             and any(e.result is not None and e.result.ok for e in self.photos.entries)
@@ -402,14 +410,30 @@ class MainWindow(QMainWindow):
     def start(self) -> None:
         """Load detectors in the background (call once the window is shown)."""
         self.detector_status.setText("Loading detectors...")
+        self.detectors = None
+        self._update_actions()
         loader = self._loader
+        kit_dir = self.settings.kit_dir if kit.kit_module() is not None else None
 
-        def work(ctx: JobContext) -> list[Detector]:
+        def work(ctx: JobContext) -> tuple[list[Detector], list[str]]:
             dets = list(loader())
+            ready: list[Detector] = []
+            problems: list[str] = []
             for i, det in enumerate(dets, start=1):
-                ctx.progress(i - 1, len(dets), getattr(det, "name", "detector"))
-                det.load()
-            return dets
+                name = getattr(det, "name", "detector")
+                ctx.progress(i - 1, len(dets), name)
+                try:
+                    det.load()
+                    ready.append(det)
+                except Exception as exc:  # noqa: BLE001 - one broken detector must not stop the others
+                    problems.append(f"detector {name} could not load: {type(exc).__name__}: {exc}")
+            if kit_dir is not None:
+                ctx.progress(len(dets), len(dets) + 1, "force kit")
+                try:
+                    ready.append(kit.build_detector(kit_dir))
+                except Exception as exc:  # noqa: BLE001 - a bad kit is reported, the scan goes on
+                    problems.append(f"the force kit in {kit_dir} cannot be used: {exc}")
+            return ready, problems
 
         job = Job(work, "Loading detectors")
         job.signals.progress.connect(
@@ -419,7 +443,10 @@ class MainWindow(QMainWindow):
         job.signals.error.connect(self._detectors_failed)
         self.runner.start(job)
 
-    def _detectors_loaded(self, dets: list[Detector]) -> None:
+    def _detectors_loaded(self, loaded: tuple[list[Detector], list[str]]) -> None:
+        dets, problems = loaded
+        for p in problems:
+            self.show_error(p)
         self.detectors = dets
         if dets:
             names = ", ".join(getattr(d, "name", "?") for d in dets)
@@ -434,7 +461,7 @@ class MainWindow(QMainWindow):
 
     def _detectors_failed(self, message: str) -> None:
         self.show_error(message + "\nPhotos are checked for metadata only.")
-        self._detectors_loaded([])
+        self._detectors_loaded(([], []))
 
     # ------------------------------------------------------------------------------------------
     # Adding photos (open, open folder, command line and drop all end in open_paths)
@@ -888,18 +915,67 @@ class MainWindow(QMainWindow):
 
     # ------------------------------------------------------------------------------------------
     # Force kit (issue 7): enabled once the core/detectors expose a kit API
-    def _kit_module(self) -> Any | None:
-        for name in ("sharesafe.kit", "detectors.kit"):
-            try:
-                mod = importlib.import_module(name)
-            except ModuleNotFoundError:
-                continue
-            if hasattr(mod, "teach"):
-                return mod
-        return None
+    def choose_kit_dir(self) -> None:
+        folder = QFileDialog.getExistingDirectory(
+            self, "Force kit folder (<kit>/<badge|uniform|vehicle|premises>/<name>/*.jpg)"
+        )
+        if folder:
+            self.set_kit_dir(Path(folder))
+
+    def set_kit_dir(self, folder: Path | None) -> None:
+        """Use a force kit from now on (reloads the detectors in the background)."""
+        self.settings.kit_dir = folder
+        self.start()
+
+    def _selected_box(self) -> tuple[Box, str] | None:
+        entry, sel = self._current, self.view.selected()
+        if entry is None or entry.review is None or sel is None:
+            return None
+        kind, index = sel
+        if kind == KIND_MANUAL:
+            return entry.review.manual[index], "badge"
+        f = entry.review.scan.findings[index]
+        guess = f.category.value if f.category.value in kit.categories() else "badge"
+        return f.box, guess
 
     def teach_kit(self) -> None:
-        self.show_error("Teaching a force kit needs the force-kit module, which is not installed yet.")
+        chosen = self._selected_box()
+        if chosen is None:
+            self.show_error("Select a box or draw a region first, then choose Teach.")
+            return
+        if self.settings.kit_dir is None:
+            self.choose_kit_dir()
+            if self.settings.kit_dir is None:
+                return
+        box, guess = chosen
+        dlg = kit.TeachDialog(box, guess, self)
+        if dlg.exec() == kit.TeachDialog.DialogCode.Accepted:
+            self.teach_region(dlg.category.currentText(), dlg.name.text(), box)
+
+    def teach_region(self, category: str, name: str, box: Box) -> None:
+        """Add `box` of the current photo to the kit, then rebuild the kit detector (in a worker)."""
+        kit_dir, pixels = self.settings.kit_dir, self._pixels
+        if kit_dir is None or pixels is None:
+            self.show_error("Choose a force kit folder and open a photo first.")
+            return
+
+        def work(_ctx: JobContext) -> tuple[Path, Any]:
+            path = kit.teach(kit_dir, category, name, pixels, box)
+            return path, kit.build_detector(kit_dir)
+
+        job = Job(work, "Teaching the force kit")
+        job.signals.result.connect(self._taught)
+        job.signals.error.connect(self.show_error)
+        self.runner.start(job)
+
+    def _taught(self, out: tuple[Path, Any]) -> None:
+        path, detector = out
+        dets = [
+            d for d in (self.detectors or []) if getattr(d, "name", "") != getattr(detector, "name", None)
+        ]
+        self.detectors = [*dets, detector]
+        self.statusBar().showMessage(f"Added to the force kit: {path}. Check photos again to use it.", 10000)
+        self.kitTaught.emit(path)
 
     # ------------------------------------------------------------------------------------------
     def _show_dialog(self, dlg: Any) -> None:

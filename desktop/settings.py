@@ -39,6 +39,16 @@ class Settings:
         self.q.sync()
 
     @property
+    def kit_dir(self) -> Path | None:
+        value = self.q.value("kit/dir", "")
+        return Path(str(value)) if value else None
+
+    @kit_dir.setter
+    def kit_dir(self, path: Path | None) -> None:
+        self.q.setValue("kit/dir", "" if path is None else str(path))
+        self.q.sync()
+
+    @property
     def profile(self) -> str | None:
         value = self.q.value("policy/profile", "")
         return str(value) if value else None

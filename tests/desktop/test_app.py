@@ -275,3 +275,27 @@ def test_policy_verdict_and_reasons_when_profiles_are_installed(make_window, qtb
         lambda: w.current.assessment is not None and w.current.assessment.profile == other, timeout=10_000
     )
     assert settings.profile == other
+
+
+def test_teach_the_force_kit_from_a_drawn_region(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    from desktop import kit
+
+    if kit.kit_module() is None:
+        pytest.skip("the force kit (detectors.kit) is not installed in this tree")
+    settings.kit_dir = tmp_path / "kit"
+    photo = write_samples(tmp_path / "in")[0]
+    w = make_window()
+    with qtbot.waitSignal(w.imageShown, timeout=20_000):
+        w.open_paths([photo])
+    w.add_region(Box(200, 200, 800, 330))  # the blue POLICE sign
+    w.view.select(1, 0)
+    w._update_actions()
+    assert w.act_teach.isEnabled()
+    with qtbot.waitSignal(w.kitTaught, timeout=120_000) as blocker:
+        w.teach_region("badge", "station sign", Box(200, 200, 800, 330))
+    ref = blocker.args[0]
+    assert ref.exists() and ref.parent == settings.kit_dir / "badge" / "station sign"
+    assert any(getattr(d, "name", "") == kit.build_detector(settings.kit_dir).name for d in w.detectors)
+    # a region too small to match is refused with the kit's own message, shown to the user
+    w.teach_region("badge", "tiny", Box(0, 0, 10, 10))
+    qtbot.waitUntil(lambda: any("too small" in e for e in w.errors), timeout=20_000)
