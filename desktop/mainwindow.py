@@ -330,6 +330,7 @@ class MainWindow(QMainWindow):
         m = mb.addMenu("&Edit")
         for a in (self.act_undo, self.act_redo, None, self.act_draw, self.act_delete, self.act_teach):
             m.addSeparator() if a is None else m.addAction(a)
+        self.act_help = self._action("&Keyboard shortcuts", self.show_shortcuts, K.StandardKey.HelpContents)
         m = mb.addMenu("&View")
         for a in (
             self.act_preview,
@@ -341,6 +342,7 @@ class MainWindow(QMainWindow):
             self.act_prev,
         ):
             m.addSeparator() if a is None else m.addAction(a)
+        mb.addMenu("&Help").addAction(self.act_help)
 
         tb = QToolBar("Main")
         tb.setObjectName("main-toolbar")
@@ -976,6 +978,26 @@ class MainWindow(QMainWindow):
         self.detectors = [*dets, detector]
         self.statusBar().showMessage(f"Added to the force kit: {path}. Check photos again to use it.", 10000)
         self.kitTaught.emit(path)
+
+    def shortcuts(self) -> list[tuple[str, str]]:
+        """(action, keys) for every action with a shortcut, as shown in Help."""
+        out = []
+        for act in self.actions():
+            keys = ", ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in act.shortcuts())
+            if keys:
+                out.append((act.text().replace("&", "").rstrip("."), keys))
+        return out
+
+    def show_shortcuts(self) -> None:
+        rows = "".join(f"<tr><td>{a}</td><td><b>{k}</b></td></tr>" for a, k in self.shortcuts())
+        box = QMessageBox(
+            QMessageBox.Icon.Information, "Keyboard shortcuts", "", QMessageBox.StandardButton.Ok, self
+        )
+        box.setText(
+            f"<table cellpadding=3>{rows}</table><p>Space ticks or unticks the selected finding. "
+            "Drag on the photo to pan, the wheel zooms.</p>"
+        )
+        self._show_dialog(box)
 
     # ------------------------------------------------------------------------------------------
     def _show_dialog(self, dlg: Any) -> None:

@@ -299,3 +299,31 @@ def test_teach_the_force_kit_from_a_drawn_region(make_window, qtbot, tmp_path, s
     # a region too small to match is refused with the kit's own message, shown to the user
     w.teach_region("badge", "tiny", Box(0, 0, 10, 10))
     qtbot.waitUntil(lambda: any("too small" in e for e in w.errors), timeout=20_000)
+
+
+def test_app_main_starts_and_quits_when_ready(qapp, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    from desktop import app
+
+    code = app.main(["--timings", "--quit-when-ready", "--settings", str(tmp_path / "s.ini")])
+    assert code == 0
+    err = capsys.readouterr().err
+    assert "timing: window shown" in err and "timing: detectors ready" in err
+
+
+def test_every_common_action_has_a_shortcut(make_window):  # type: ignore[no-untyped-def]
+    w = make_window()
+    keys = dict(w.shortcuts())
+    for action in (
+        "Open photos",
+        "Open folder",
+        "Make safe",
+        "Strip metadata only",
+        "Undo",
+        "Redo",
+        "Draw region",
+        "Delete region",
+        "Show result",
+        "Next photo",
+        "Cancel batch",
+    ):
+        assert action in keys, (action, keys)
