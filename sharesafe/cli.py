@@ -1,0 +1,300 @@
+"""The `sharesafe` command: scan photos, make safe copies, run the demo, start the desktop app.
+
+Exit codes: 0 nothing found, 1 risks found, 2 usage error, 3 some files failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from sharesafe import __version__, backends
+from sharesafe.detector import Detector
+from sharesafe.fsutil import atomic_write
+from sharesafe.image import DEFAULT_MAX_PIXELS
+from sharesafe.pipeline import ExportOptions, ScanOptions, collect_paths, export, scan
+from sharesafe.redact import Shape, Style
+from sharesafe.review import Review
+from sharesafe.types import ExportResult, Risk, ScanResult
+
+EXIT_CLEAN = 0
+EXIT_RISKS = 1
+EXIT_USAGE = 2
+EXIT_FAILED = 3
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> Any:  # argparse exits with 2 already; keep its message short
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _add_detector_options(p: argparse.ArgumentParser) -> None:
+    group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--detectors",
+        metavar="NAMES",
+        help="comma-separated detectors to run (default: all default detectors; see `sharesafe detectors`)",
+    )
+    group.add_argument("--no-detectors", action="store_true", help="check metadata only")
+    p.add_argument(
+        "--max-pixels",
+        type=int,
+        default=DEFAULT_MAX_PIXELS,
+        help=f"refuse images with more pixels than this (default {DEFAULT_MAX_PIXELS:,})",
+    )
+    p.add_argument("-r", "--recursive", action="store_true", help="look inside sub-folders too")
+    p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="sharesafe",
+        description="Check photos for what police social-media policy forbids, and make safe copies. "
+        "Everything runs on this computer; nothing is uploaded.",
+    )
+    parser.add_argument("--version", action="version", version=f"sharesafe {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p_scan = sub.add_parser("scan", help="check photos and folders; changes nothing")
+    p_scan.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    _add_detector_options(p_scan)
+
+    p_clean = sub.add_parser("clean", help="write safe copies: metadata stripped, findings covered")
+    p_clean.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p_clean.add_argument("--out", type=Path, required=True, help="folder for the safe copies")
+    p_clean.add_argument(
+        "--style",
+        choices=[s.value for s in Style],
+        default=Style.FILL.value,
+        help="how to cover faces and objects (text, plates, badges, codes are always "
+        "filled solid); default fill",
+    )
+    p_clean.add_argument("--shape", choices=[s.value for s in Shape], default=Shape.RECTANGLE.value)
+    p_clean.add_argument(
+        "--metadata-only",
+        action="store_true",
+        help="strip metadata without re-encoding (JPEG: pixels stay bit-identical); nothing is covered",
+    )
+    p_clean.add_argument(
+        "--format",
+        choices=["jpeg", "png", "webp"],
+        default=None,
+        help="export format (default: same family as the source; HEIC becomes JPEG)",
+    )
+    p_clean.add_argument("--srgb", action="store_true", help="embed an sRGB colour profile in the export")
+    p_clean.add_argument(
+        "--no-rescan",
+        action="store_true",
+        help="skip re-running the detectors on the export (metadata is always re-checked)",
+    )
+    _add_detector_options(p_clean)
+
+    p_demo = sub.add_parser("demo", help="make sample photos, scan them and write safe copies + a report")
+    p_demo.add_argument("--out", type=Path, default=Path("demo-output"), help="default ./demo-output")
+    p_demo.add_argument("--no-detectors", action="store_true", help="metadata only")
+
+    sub.add_parser("detectors", help="list the detectors and the models they use")
+
+    p_gui = sub.add_parser("gui", help="open the desktop app")
+    p_gui.add_argument("paths", nargs="*", type=Path, metavar="PATH")
+    return parser
+
+
+def _load_detectors(args: argparse.Namespace, err: TextIO) -> list[Detector]:
+    if getattr(args, "no_detectors", False):
+        return []
+    names = None
+    if getattr(args, "detectors", None):
+        names = [n.strip() for n in args.detectors.split(",") if n.strip()]
+    detectors = backends.load(names)
+    if not detectors and names is None:
+        print("note: no detectors installed; checking metadata only", file=err)
+    return detectors
+
+
+def _progress(total: int, quiet: bool, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, disable=quiet or total < 2 or None)
+
+
+def _file_json(result: ScanResult, exported: ExportResult | None = None) -> dict[str, Any]:
+    doc = result.to_json()
+    if exported is not None:
+        doc["export"] = exported.to_json()
+    return doc
+
+
+def _print_result(result: ScanResult, out: TextIO, exported: ExportResult | None = None) -> None:
+    if result.error:
+        print(f"ERROR  {result.path}: {result.error}", file=out)
+        return
+    status = "RISKS" if result.has_risks else "OK   "
+    print(f"{status}  {result.path}  ({result.format} {result.width}x{result.height})", file=out)
+    for f in result.findings:
+        detail = f" '{f.detail}'" if f.detail else ""
+        print(
+            f"       {f.category.value:<9} {f.label}{detail}  score {f.score:.2f}  box {f.box.as_list()}",
+            file=out,
+        )
+    for m in result.metadata:
+        if m.risk.rank >= Risk.MEDIUM.rank:
+            print(f"       {m.risk.value:<6} {m.group} {m.tag}: {m.value}  - {m.why}", file=out)
+    for name, message in result.detector_errors.items():
+        print(f"       detector {name} failed: {message}", file=out)
+    if exported is not None:
+        if exported.ok:
+            print(f"       -> {exported.output} (verified clean)", file=out)
+        else:
+            print(f"       -> NOT SAFE: {exported.error}", file=out)
+
+
+def _exit_code(results: Sequence[ScanResult], exports: Sequence[ExportResult] = ()) -> int:
+    if any(r.error for r in results) or any(e.error for e in exports):
+        return EXIT_FAILED
+    if any(r.has_risks for r in results):
+        return EXIT_RISKS
+    return EXIT_CLEAN
+
+
+def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: bool) -> int:
+    paths = collect_paths(args.paths, args.recursive)
+    missing = [p for p in args.paths if not p.exists()]
+    for p in missing:
+        print(f"warning: {p} does not exist", file=err)
+    if not paths:
+        print("error: no photos found in the given paths", file=err)
+        return EXIT_USAGE
+    try:
+        detectors = _load_detectors(args, err)
+    except KeyError as exc:
+        print(f"error: {exc.args[0]}", file=err)
+        return EXIT_USAGE
+    scan_opts = ScanOptions(max_pixels=args.max_pixels)
+    export_opts = None
+    if do_export:
+        export_opts = ExportOptions(
+            style=Style(args.style),
+            shape=Shape(args.shape),
+            metadata_only=args.metadata_only,
+            output_format=args.format,
+            embed_srgb=args.srgb,
+            rescan=not args.no_rescan,
+            max_pixels=args.max_pixels,
+        )
+    results: list[ScanResult] = []
+    exports: list[ExportResult] = []
+    docs: list[dict[str, Any]] = []
+    with _progress(
+        len(paths), args.quiet or not err.isatty(), "cleaning" if do_export else "scanning"
+    ) as bar:
+        for path in paths:
+            result = scan(path, detectors, scan_opts)
+            results.append(result)
+            exported = None
+            if export_opts is not None:
+                review = Review(result, style=export_opts.style, shape=export_opts.shape)
+                if export_opts.metadata_only:
+                    review.cover = [False] * len(result.findings)
+                exported = export(result, args.out, review, export_opts, detectors)
+                exports.append(exported)
+            if args.json:
+                docs.append(_file_json(result, exported))
+            else:
+                bar.clear()
+                _print_result(result, out, exported)
+            bar.update(1)
+    if args.json:
+        json.dump({"files": docs}, out, indent=2)
+        out.write("\n")
+    else:
+        failed = sum(1 for r in results if r.error)
+        risky = sum(1 for r in results if r.has_risks)
+        summary = f"{len(results)} files: {risky} with risks, {failed} failed"
+        if do_export:
+            good = sum(1 for e in exports if e.ok)
+            summary += f"; {good} safe copies written to {args.out}"
+        print(summary, file=out)
+    return _exit_code(results, exports)
+
+
+def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sharesafe.samples import write_samples
+
+    base: Path = args.out
+    samples = write_samples(base / "samples")
+    detectors = [] if args.no_detectors else _load_detectors(args, err)
+    print(
+        f"sample photos written to {base / 'samples'}; detectors: "
+        f"{', '.join(d.name for d in detectors) or 'none (metadata only)'}",
+        file=out,
+    )
+    files: list[dict[str, Any]] = []
+    for path in samples:
+        result = scan(path, detectors)
+        exported = (
+            export(result, base / "safe", Review(result), ExportOptions(), detectors) if result.ok else None
+        )
+        _print_result(result, out, exported)
+        files.append(_file_json(result, exported))
+    report = base / "report.json"
+    atomic_write(report, (json.dumps({"files": files}, indent=2) + "\n").encode(), overwrite=True)
+    made = sum(1 for f in files if f.get("export", {}).get("verified"))
+    print(f"\n{made} safe copies in {base / 'safe'}; report: {report}", file=out)
+    return EXIT_CLEAN if made else EXIT_FAILED
+
+
+def _run_detectors_list(out: TextIO) -> int:
+    rows = backends.describe()
+    if not rows:
+        print("no detectors installed (metadata checks only)", file=out)
+    for row in rows:
+        flag = "default" if row["default"] else "optional"
+        print(f"{row['name']:<10} {flag:<8} {row['summary']}", file=out)
+    return EXIT_CLEAN
+
+
+def _run_gui(args: argparse.Namespace) -> int:
+    try:
+        app = importlib.import_module("desktop.app")
+    except ModuleNotFoundError as exc:
+        print(f"error: the desktop app is not installed ({exc.name} missing)", file=sys.stderr)
+        return EXIT_USAGE
+    code: int = app.main([str(p) for p in args.paths])
+    return code
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=err,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    if args.command is None:
+        parser.print_help(out)
+        return EXIT_USAGE
+    if args.command == "scan":
+        return _run_scan(args, out, err, do_export=False)
+    if args.command == "clean":
+        return _run_scan(args, out, err, do_export=True)
+    if args.command == "demo":
+        return _run_demo(args, out, err)
+    if args.command == "detectors":
+        return _run_detectors_list(out)
+    if args.command == "gui":
+        return _run_gui(args)
+    parser.error(f"unknown command {args.command}")
+    return EXIT_USAGE
