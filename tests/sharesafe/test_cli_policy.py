@@ -142,6 +142,7 @@ def test_policies_list_and_show() -> None:
 def test_clean_writes_audit_record_beside_copy(photo: Path, tmp_path: Path) -> None:
     out_dir = tmp_path / "safe"
     code, out, _ = run("clean", "--policy", "meghalaya", "--json", "--out", str(out_dir), str(photo))
+    assert code == EXIT_RISKS
     (entry,) = json.loads(out)["files"]
     assert entry["export"]["verified"], entry["export"]["error"]
     assert entry["verdict"] == "share_after_fixes"
