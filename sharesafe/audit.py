@@ -175,6 +175,24 @@ def _metadata_summary(items: Iterable[MetadataItem]) -> tuple[dict[str, int], li
     return {k.value: counts[k.value] for k in MetadataKind if counts[k.value]}, notes
 
 
+def _metadata_policy(scan: ScanResult, assessment: PolicyAssessment) -> dict[str, dict[str, Any]]:
+    """Per metadata kind: the strictest decision the profile gave any item of that kind, and why."""
+    out: dict[str, dict[str, Any]] = {}
+    for item, decision in zip(scan.metadata, assessment.metadata, strict=False):
+        kind = item.kind.value
+        current = out.get(kind)
+        if current is None or decision.severity.rank > current["_rank"]:
+            out[kind] = {
+                "_rank": decision.severity.rank,
+                "severity": decision.severity.value,
+                "action": decision.action.value,
+                "reasons": _reasons_json(decision),
+            }
+    for value in out.values():
+        del value["_rank"]
+    return out
+
+
 def _scrub(message: str | None, *paths: Path | None) -> str | None:
     """Drop folder names (which may hold a user name) from an error message."""
     if message is None:
@@ -220,15 +238,16 @@ def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
     removed_counts, removed_notes = _metadata_summary(export.metadata_removed)
     leftover_counts, _ = _metadata_summary(export.leftover)
     if export.verified:
-        verification_text = "Verified: the safe copy was read back; no revealing metadata remains" + (
-            " and nothing was seen again in covered regions." if not export.rescan_findings else "."
+        verification_text = (
+            "Verified: the safe copy was read back from disk and checked; no revealing metadata remains"
+            + ("; the pixels are unchanged." if export.mode == "lossless" else ".")
         )
     else:
         problems = []
         if export.leftover:
             problems.append(f"{len(export.leftover)} metadata item(s) still present")
         if export.rescan_findings:
-            problems.append(f"{len(export.rescan_findings)} finding(s) seen again in covered regions")
+            problems.append(f"the re-scan of the copy found {len(export.rescan_findings)} finding(s)")
         if export.error:
             problems.append("the export failed")
         verification_text = "NOT verified" + (": " + "; ".join(problems) if problems else "") + "."
@@ -254,12 +273,13 @@ def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
             "total": len(export.metadata_removed),
             "by_kind": removed_counts,
             "notes": removed_notes,
+            "policy_by_kind": _metadata_policy(scan, assessment),
         },
         "verification": {
             "verified": export.verified,
             "text": verification_text,
             "metadata_left": leftover_counts,
-            "findings_seen_again": len(export.rescan_findings),
+            "rescan_findings": len(export.rescan_findings),
         },
         "error": _scrub(export.error, export.source, export.output),
     }
@@ -384,6 +404,8 @@ code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88em;word-
 .sev{font-weight:600}.sev-block{color:#b42318}.sev-warn{color:#b54708}.sev-note{color:#57606a}
 .ok{color:#067647;font-weight:600}.bad{color:#b42318;font-weight:600}
 .cite{color:#57606a;font-size:.9em}
+td.box{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.85em;white-space:nowrap}
+details summary{color:#57606a;cursor:pointer;font-size:.9em}
 ul.reasons{margin:0;padding-left:1.1em}
 .note{background:#f6f8fa;border-left:4px solid #8c959f;padding:.5em .8em;margin:.8em 0}
 """
@@ -391,6 +413,30 @@ ul.reasons{margin:0;padding-left:1.1em}
 
 def _e(value: Any) -> str:
     return html.escape("" if value is None else str(value), quote=True)
+
+
+def _reasons_html(reasons: list[dict[str, str]]) -> str:
+    """The first reason of each document in full; the rest folded away (no script: <details>)."""
+    if not reasons:
+        return ""
+
+    def li(r: dict[str, str]) -> str:
+        return f"<li>{_e(r['text'])} <span class='cite'>[{_e(r['citation'])}]</span></li>"
+
+    first: list[dict[str, str]] = []
+    rest: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for r in reasons:
+        doc = r["citation"].split(",", 1)[0]
+        (rest if doc in seen else first).append(r)
+        seen.add(doc)
+    out = "<ul class='reasons'>" + "".join(li(r) for r in first) + "</ul>"
+    if rest:
+        out += (
+            f"<details><summary>{len(rest)} more reason{'s' if len(rest) != 1 else ''}</summary>"
+            f"<ul class='reasons'>{''.join(li(r) for r in rest)}</ul></details>"
+        )
+    return out
 
 
 def _file_html(f: dict[str, Any]) -> str:
@@ -419,8 +465,13 @@ def _file_html(f: dict[str, Any]) -> str:
         rows.append(
             (
                 "Left against policy",
-                f'<span class="bad">{f["findings_left_against_policy"]} finding(s) the policy objects to '
-                "were left uncovered by the user</span>",
+                '<span class="bad">'
+                + (
+                    "1 finding the policy objects to was"
+                    if f["findings_left_against_policy"] == 1
+                    else f"{f['findings_left_against_policy']} findings the policy objects to were"
+                )
+                + " left uncovered by the user</span>",
             )
         )
     parts.append("<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>")
@@ -441,15 +492,12 @@ def _file_html(f: dict[str, Any]) -> str:
             if item["label"] and item["label"] != item["category"]:
                 what += f" <span class='meta'>({_e(item['label'])})</span>"
             sev = item["severity"] or ""
-            reasons = "".join(
-                f"<li>{_e(r['text'])} <span class='cite'>[{_e(r['citation'])}]</span></li>"
-                for r in item["reasons"]
-            )
+            reasons = _reasons_html(item["reasons"])
             body.append(
-                f"<tr><td class='num'>{n}</td><td>{what}</td><td><code>{_e(', '.join(map(str, item['box'])))}"
-                f"</code></td><td class='num'>{item['score']:.2f}</td><td>{_e(item['decision_text'])}</td>"
+                f"<tr><td class='num'>{n}</td><td>{what}</td><td class='box'>{_e(', '.join(map(str, item['box'])))}"
+                f"</td><td class='num'>{item['score']:.2f}</td><td>{_e(item['decision_text'])}</td>"
                 f"<td class='sev sev-{_e(sev)}'>{_e(sev)}</td>"
-                f"<td>{'<ul class=reasons>' + reasons + '</ul>' if reasons else ''}</td></tr>"
+                f"<td>{reasons}</td></tr>"
             )
         parts.append(f"<table>{head}{''.join(body)}</table>")
 
@@ -458,11 +506,19 @@ def _file_html(f: dict[str, Any]) -> str:
     if not removed["total"]:
         parts.append("<p>The original carried no metadata that needed removing.</p>")
     else:
-        counts = "".join(
-            f"<tr><td>{_e(k)}</td><td class='num'>{v}</td></tr>" for k, v in removed["by_kind"].items()
+        rows_html = []
+        policy = removed.get("policy_by_kind", {})
+        for (kind, count), note in zip(removed["by_kind"].items(), removed["notes"], strict=False):
+            rule = policy.get(kind, {})
+            sev = rule.get("severity", "")
+            rows_html.append(
+                f"<tr><td>{_e(kind)}</td><td class='num'>{count}</td><td>{_e(note)}</td>"
+                f"<td class='sev sev-{_e(sev)}'>{_e(sev)}</td><td>{_reasons_html(rule.get('reasons', []))}</td></tr>"
+            )
+        parts.append(
+            "<table><tr><th>Kind</th><th>Items</th><th>What was removed</th><th>Severity</th>"
+            f"<th>Why (policy)</th></tr>{''.join(rows_html)}</table>"
         )
-        parts.append(f"<table><tr><th>Kind</th><th>Items removed</th></tr>{counts}</table>")
-        parts.append("<ul>" + "".join(f"<li>{_e(n)}</li>" for n in removed["notes"]) + "</ul>")
         for item in removed.get("items", []):
             shown = f"{_e(item['group'])} {_e(item['tag'])} = {_e(item['value'])}"
             parts.append(f"<p class='meta'><code>{shown}</code></p>")
@@ -517,10 +573,22 @@ def write_audit(
     *,
     full_detail: bool = False,
     now: datetime | None = None,
+    overwrite: bool = False,
 ) -> AuditPaths:
-    """Write `stem`.json, `stem`.csv and `stem`.html into `directory`; one record for all entries."""
+    """Write `stem`.json, `stem`.csv and `stem`.html into `directory`; one record for all entries.
+
+    An existing record is never replaced unless `overwrite`: the stem becomes `stem-2`, `stem-3`...
+    """
     record = build_record(entries, full_detail=full_detail, now=now)
-    paths = AuditPaths(directory / f"{stem}.json", directory / f"{stem}.csv", directory / f"{stem}.html")
+
+    def named(s: str) -> AuditPaths:
+        return AuditPaths(directory / f"{s}.json", directory / f"{s}.csv", directory / f"{s}.html")
+
+    paths = named(stem)
+    n = 2
+    while not overwrite and any(p.exists() for p in paths.all()):
+        paths = named(f"{stem}-{n}")
+        n += 1
     _atomic_write(paths.json, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
     _atomic_write(paths.csv, render_csv(record))
     _atomic_write(paths.html, render_html(record))

@@ -304,10 +304,15 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
 
 
 def _write_audit(
-    err: TextIO, entries: list[audit.AuditEntry], directory: Path, stem: str, full_detail: bool
+    err: TextIO,
+    entries: list[audit.AuditEntry],
+    directory: Path,
+    stem: str,
+    full_detail: bool,
+    overwrite: bool = False,
 ) -> None:
     try:
-        audit.write_audit(entries, directory, stem, full_detail=full_detail)
+        audit.write_audit(entries, directory, stem, full_detail=full_detail, overwrite=overwrite)
     except OSError as exc:
         print(f"warning: could not write the audit record {directory / stem}.*: {exc}", file=err)
 
@@ -443,18 +448,29 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{', '.join(d.name for d in detectors) or 'none (metadata only)'}",
         file=out,
     )
+    profile = load_profile(DEFAULT_PROFILE)
     files: list[dict[str, Any]] = []
+    entries: list[audit.AuditEntry] = []
     for path in samples:
         result = scan(path, detectors)
-        exported = (
-            export(result, base / "safe", Review(result), ExportOptions(), detectors) if result.ok else None
-        )
-        _print_result(result, out, exported)
-        files.append(_file_json(result, exported))
+        assessment = evaluate(result, profile)
+        exported = None
+        if result.ok:
+            review = Review(result)
+            review.cover = [d.action is Action.COVER for d in assessment.findings]
+            exported = export(result, base / "safe", review, ExportOptions(), detectors)
+            if exported.output is not None:
+                left = frozenset(i for i, c in enumerate(review.cover) if not c)
+                entries.append(audit.AuditEntry(result, exported, assessment, ReviewState(left=left)))
+        _print_result(result, out, exported, assessment)
+        files.append(_file_json(result, exported, assessment))
     report = base / "report.json"
     atomic_write(report, (json.dumps({"files": files}, indent=2) + "\n").encode(), overwrite=True)
     made = sum(1 for f in files if f.get("export", {}).get("verified"))
     print(f"\n{made} safe copies in {base / 'safe'}; report: {report}", file=out)
+    if entries:
+        _write_audit(err, entries, base / "audit", "demo-audit", False, overwrite=True)
+        print(f"audit record: {base / 'audit' / 'demo-audit.html'} (.json, .csv)", file=out)
     return EXIT_CLEAN if made else EXIT_FAILED
 
 

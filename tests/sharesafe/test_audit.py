@@ -242,3 +242,12 @@ def test_html_escapes_everything(tmp_path: Path) -> None:
     entry = audit.AuditEntry(scan_result, done, evaluate(scan_result, load_profile("mps")))
     html = audit.render_html(audit.build_record([entry]))
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_existing_record_is_not_replaced(exported: tuple[audit.AuditEntry, Path], tmp_path: Path) -> None:
+    entry, _ = exported
+    first = audit.write_audit([entry], tmp_path / "r", "rec")
+    second = audit.write_audit([entry], tmp_path / "r", "rec")
+    assert first.json.name == "rec.json" and second.json.name == "rec-2.json"
+    third = audit.write_audit([entry], tmp_path / "r", "rec", overwrite=True)
+    assert third.json.name == "rec.json"
