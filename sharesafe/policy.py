@@ -174,12 +174,18 @@ def text_class_of(finding: Finding) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _label_matches(words: frozenset[str], finding: Finding) -> bool:
+    """A label filter matches when the finding's label contains any of its words (any case)."""
+    label = finding.label.lower()
+    return any(word in label for word in words)
+
+
 def _rule_matches(rule: Rule, finding: Finding) -> bool:
     if rule.category is not finding.category:
         return False
     if rule.text_classes and text_class_of(finding) not in rule.text_classes:
         return False
-    return not rule.labels or finding.label.strip().lower() in rule.labels
+    return not rule.labels or _label_matches(rule.labels, finding)
 
 
 def _condition_matches(cond: Condition, finding: Finding) -> bool:
@@ -187,7 +193,7 @@ def _condition_matches(cond: Condition, finding: Finding) -> bool:
         return False
     if cond.text_classes and text_class_of(finding) not in cond.text_classes:
         return False
-    return not cond.labels or finding.label.strip().lower() in cond.labels
+    return not cond.labels or _label_matches(cond.labels, finding)
 
 
 def _dedupe(reasons: Iterable[Reason]) -> tuple[Reason, ...]:

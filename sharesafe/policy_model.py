@@ -96,7 +96,8 @@ class Rule:
     category: Category | None = None
     metadata: MetadataKind | None = None
     text_classes: frozenset[str] = frozenset()
-    labels: frozenset[str] = frozenset()  # lower-case
+    #: Lower-case words; the rule applies when the finding's label contains any of them.
+    labels: frozenset[str] = frozenset()
     #: A finding covering at least this share of the image cannot be fixed by covering it.
     do_not_share_above: float | None = None
 

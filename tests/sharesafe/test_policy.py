@@ -148,18 +148,33 @@ def test_do_not_share_limit_applies_under_strict_but_not_essex() -> None:
     assert evaluate(photo, load_profile("essex")).verdict is Verdict.SHARE_AFTER_FIXES
 
 
-def test_meghalaya_uniform_with_weapon_or_vehicle_blocks() -> None:
+def test_meghalaya_uniform_with_weapon_or_government_vehicle_blocks() -> None:
     profile = load_profile("meghalaya")
     alone = evaluate(scan_of(finding(Category.UNIFORM)), profile)
     assert alone.findings[0].severity is Severity.WARN and not alone.combinations
-    for other in (Category.WEAPON, Category.VEHICLE):
-        a = evaluate(scan_of(finding(Category.UNIFORM), finding(other, (200, 200, 300, 300))), profile)
-        assert a.combinations == ["meghalaya.uniform-with-weapon-or-vehicle"]
+    weapon = finding(Category.WEAPON, (200, 200, 300, 300))
+    patrol = Finding(Category.VEHICLE, "police vehicle (marking on a vehicle)", 0.7, Box(0, 0, 400, 300), "t")
+    kit_car = Finding(Category.VEHICLE, "kit vehicle: district patrol car", 0.7, Box(0, 0, 400, 300), "t")
+    ambulance = Finding(Category.VEHICLE, "emergency vehicle", 0.7, Box(0, 0, 400, 300), "t")
+    for other, combo in (
+        (weapon, "meghalaya.uniform-with-weapon"),
+        (patrol, "meghalaya.uniform-with-government-vehicle"),
+        (kit_car, "meghalaya.uniform-with-government-vehicle"),
+        (ambulance, "meghalaya.uniform-with-government-vehicle"),
+    ):
+        a = evaluate(scan_of(finding(Category.UNIFORM), other), profile)
+        assert a.combinations == [combo]
         assert all(d.severity is Severity.BLOCK for d in a.findings)
         assert any("bullet 1" in str(r.citation) for r in a.findings[0].reasons)
         assert a.verdict is Verdict.SHARE_AFTER_FIXES
+    # An ordinary car is context, not a government vehicle: noted, not covered, no combination.
+    car = Finding(Category.VEHICLE, "car", 0.7, Box(0, 0, 400, 300), "t")
+    a = evaluate(scan_of(finding(Category.UNIFORM), car), profile)
+    assert not a.combinations
+    assert (a.findings[1].severity, a.findings[1].action) == (Severity.NOTE, Action.ASK)
+    assert (evaluate(scan_of(patrol), profile).findings[0].action) is Action.COVER
     # A weapon without a uniform does not trigger it.
-    a = evaluate(scan_of(finding(Category.WEAPON), finding(Category.FACE)), profile)
+    a = evaluate(scan_of(weapon, finding(Category.FACE)), profile)
     assert not a.combinations and a.findings[0].severity is Severity.WARN
 
 
