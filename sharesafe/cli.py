@@ -30,6 +30,7 @@ from sharesafe.policy import (
     evaluate,
     list_profiles,
     load_profile,
+    shadowed_user_files,
 )
 from sharesafe.redact import Shape, Style
 from sharesafe.review import Review
@@ -341,6 +342,8 @@ def _run_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         mark = " (default)" if name == DEFAULT_PROFILE else ""
         where = "" if origin == "built-in" else f"  [{origin}]"
         print(f"{name:<18} {profile.title}{mark}{where}", file=out)
+    for path in shadowed_user_files():
+        print(f"warning: {path} is ignored: a built-in profile has that name; rename it", file=err)
     return status
 
 

@@ -26,6 +26,7 @@ from sharesafe.policy_load import (
     list_profiles,
     load_all,
     load_profile,
+    shadowed_user_files,
     user_policy_dir,
 )
 from sharesafe.policy_model import (
@@ -68,6 +69,7 @@ __all__ = [
     "list_profiles",
     "load_all",
     "load_profile",
+    "shadowed_user_files",
     "user_policy_dir",
 ]
 

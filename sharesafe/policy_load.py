@@ -104,6 +104,12 @@ def list_profiles() -> list[tuple[str, str]]:
     return out
 
 
+def shadowed_user_files() -> list[Path]:
+    """User files ignored because a built-in profile has the same name."""
+    builtin = set(builtin_names())
+    return [user_policy_dir() / f"{n}.toml" for n in user_names() if n in builtin]
+
+
 @dataclass(slots=True)
 class _Source:
     name: str

@@ -388,3 +388,13 @@ def test_unknown_profile_and_union_loops(tmp_path: Path, monkeypatch: pytest.Mon
     mine = load_profile("mine")
     assert mine.members == ("mps", "essex")
     assert evaluate(scan_of(finding(Category.FACE)), mine).findings[0].reasons
+
+
+def test_user_file_cannot_replace_a_builtin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sharesafe.policy import shadowed_user_files
+
+    monkeypatch.setenv("SHARESAFE_CONFIG_DIR", str(tmp_path))
+    (tmp_path / "policies").mkdir()
+    (tmp_path / "policies" / "mps.toml").write_text(_minimal_profile("mps"))
+    assert load_profile("mps").origin == "built-in"
+    assert shadowed_user_files() == [tmp_path / "policies" / "mps.toml"]
