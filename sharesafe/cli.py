@@ -28,8 +28,8 @@ from sharesafe.policy import (
     ReviewState,
     annotate_scan_json,
     evaluate,
-    list_profiles,
     load_profile,
+    profile_sources,
     shadowed_user_files,
 )
 from sharesafe.redact import Shape, Style
@@ -278,8 +278,7 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
                 exported = export(result, args.out, review, export_opts, detectors)
                 exports.append(exported)
                 if exported.output is not None:
-                    left = frozenset(i for i, c in enumerate(review.cover) if not c)
-                    entry = audit.AuditEntry(result, exported, assessment, ReviewState(left=left))
+                    entry = audit.AuditEntry(result, exported, assessment, ReviewState.from_review(review))
                     entries.append(entry)
                     _write_audit(err, [entry], *audit.audit_stem(exported.output), args.full_detail)
             if args.json:
@@ -332,7 +331,7 @@ def _run_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             _print_profile(profile, out)
         return EXIT_CLEAN
     status = EXIT_CLEAN
-    for name, origin in list_profiles():
+    for name, origin in profile_sources():
         try:
             profile = load_profile(name)
         except PolicyError as exc:
@@ -463,8 +462,8 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             review.cover = [d.action is Action.COVER for d in assessment.findings]
             exported = export(result, base / "safe", review, ExportOptions(), detectors)
             if exported.output is not None:
-                left = frozenset(i for i, c in enumerate(review.cover) if not c)
-                entries.append(audit.AuditEntry(result, exported, assessment, ReviewState(left=left)))
+                state = ReviewState.from_review(review)
+                entries.append(audit.AuditEntry(result, exported, assessment, state))
         _print_result(result, out, exported, assessment)
         files.append(_file_json(result, exported, assessment))
     report = base / "report.json"

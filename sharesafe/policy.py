@@ -26,6 +26,7 @@ from sharesafe.policy_load import (
     list_profiles,
     load_all,
     load_profile,
+    profile_sources,
     shadowed_user_files,
     user_policy_dir,
 )
@@ -42,6 +43,7 @@ from sharesafe.policy_model import (
     SetAside,
     Severity,
 )
+from sharesafe.review import Review
 from sharesafe.types import Box, Finding, MetadataItem, ScanResult
 
 __all__ = [
@@ -69,6 +71,7 @@ __all__ = [
     "list_profiles",
     "load_all",
     "load_profile",
+    "profile_sources",
     "shadowed_user_files",
     "user_policy_dir",
 ]
@@ -101,6 +104,14 @@ class ReviewState:
     left: frozenset[int] = frozenset()
     #: Regions the user drew to cover, in upright pixel coordinates.
     manual: tuple[Box, ...] = ()
+
+    @classmethod
+    def from_review(cls, review: Review) -> ReviewState:
+        """The state of a `sharesafe.review.Review` (the front ends' editable review)."""
+        return cls(
+            left=frozenset(i for i, covered in enumerate(review.cover) if not covered),
+            manual=tuple(review.manual),
+        )
 
 
 @dataclass(slots=True)

@@ -96,11 +96,24 @@ def user_names() -> list[str]:
     return sorted(p.stem for p in folder.glob("*.toml"))
 
 
-def list_profiles() -> list[tuple[str, str]]:
-    """(name, origin) of every profile available: built-in first, then the user's."""
+def profile_sources() -> list[tuple[str, str]]:
+    """(name, origin) of every profile available: "built-in", or the user's file path."""
     out = [(n, "built-in") for n in builtin_names()]
     builtin = set(builtin_names())
     out += [(n, str(user_policy_dir() / f"{n}.toml")) for n in user_names() if n not in builtin]
+    return out
+
+
+def list_profiles() -> list[tuple[str, str]]:
+    """(name, title) of every profile available, for pickers. Reads only the title; a file that
+    cannot be read says so in its title (loading it gives the full error)."""
+    out: list[tuple[str, str]] = []
+    for name, _origin in profile_sources():
+        try:
+            title = tomllib.loads(_find(name).text).get("profile", {}).get("title")
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, AttributeError, PolicyError):
+            title = None
+        out.append((name, title if isinstance(title, str) and title else f"{name} (cannot be read)"))
     return out
 
 
@@ -124,7 +137,7 @@ def _find(name: str) -> _Source:
     path = user_policy_dir() / f"{name}.toml"
     if path.is_file():
         return _Source(name, str(path), path.read_text(encoding="utf-8"))
-    known = ", ".join(n for n, _ in list_profiles())
+    known = ", ".join(n for n, _ in profile_sources())
     raise PolicyError(f"no policy profile named {name!r}; available: {known}")
 
 
@@ -144,7 +157,7 @@ def load_profile(name_or_path: str | os.PathLike[str] = DEFAULT_PROFILE) -> Prof
 
 
 def load_all() -> list[Profile]:
-    return [load_profile(name) for name, _ in list_profiles()]
+    return [load_profile(name) for name, _ in profile_sources()]
 
 
 def _load(src: _Source, stack: tuple[str, ...]) -> Profile:

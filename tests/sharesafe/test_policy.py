@@ -18,6 +18,7 @@ from sharesafe.policy import (
     evaluate,
     list_profiles,
     load_profile,
+    profile_sources,
 )
 from sharesafe.policy_model import TEXT_CLASSES
 from sharesafe.types import Box, Category, Finding, MetadataItem, MetadataKind, Risk, ScanResult
@@ -60,6 +61,9 @@ def scan_of(
 def test_builtin_profiles_are_listed() -> None:
     assert set(builtin_names()) == set(ALL)
     assert [n for n, _ in list_profiles()][: len(ALL)] == sorted(ALL)
+    titles = dict(list_profiles())
+    assert titles["essex"] == "Essex Police procedure C 3011 (2018)"
+    assert dict(profile_sources())["essex"] == "built-in"
 
 
 @pytest.mark.parametrize("name", ALL)
@@ -227,7 +231,8 @@ def test_unfixable_combination_and_labels_from_a_user_profile(
         """
     )
     (tmp_path / "policies" / "myforce.toml").write_text(base)
-    assert ("myforce", str(tmp_path / "policies" / "myforce.toml")) in list_profiles()
+    assert ("myforce", str(tmp_path / "policies" / "myforce.toml")) in profile_sources()
+    assert ("myforce", "Test profile") in list_profiles()
     profile = load_profile("myforce")
     rifle = Finding(Category.WEAPON, "rifle", 0.8, Box(0, 0, 10, 10), "t")
     knife = Finding(Category.WEAPON, "knife", 0.8, Box(0, 0, 10, 10), "t")
@@ -398,3 +403,15 @@ def test_user_file_cannot_replace_a_builtin(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "policies" / "mps.toml").write_text(_minimal_profile("mps"))
     assert load_profile("mps").origin == "built-in"
     assert shadowed_user_files() == [tmp_path / "policies" / "mps.toml"]
+
+
+def test_review_state_from_a_review() -> None:
+    from sharesafe.review import Review
+
+    photo = scan_of(finding(Category.FACE), finding(Category.PERSON), finding(Category.PLATE))
+    review = Review(photo)
+    review.set_cover(2, False)
+    review.add_manual(Box(1, 2, 3, 4))
+    state = ReviewState.from_review(review)
+    assert state.left == frozenset({1, 2})  # the person is not covered by default, the plate unticked
+    assert state.manual == (Box(1, 2, 3, 4),)
