@@ -25,6 +25,7 @@ from sharesafe.policy import (
     PolicyAssessment,
     PolicyError,
     Profile,
+    Reason,
     ReviewState,
     annotate_scan_json,
     evaluate,
@@ -171,6 +172,16 @@ def _file_json(
     return doc
 
 
+def _first_per_document(reasons: Sequence[Reason]) -> list[Reason]:
+    seen: set[str] = set()
+    out = []
+    for r in reasons:
+        if r.citation.document.key not in seen:
+            seen.add(r.citation.document.key)
+            out.append(r)
+    return out
+
+
 def _print_result(
     result: ScanResult,
     out: TextIO,
@@ -197,8 +208,12 @@ def _print_result(
         if decision is not None:
             if decision.unfixable_because:
                 print(f"             cannot be fixed: {decision.unfixable_because}", file=out)
-            for r in decision.reasons:
+            shown = _first_per_document(decision.reasons)
+            for r in shown:
                 print(f"             - {r.text} [{r.citation}]", file=out)
+            if len(shown) < len(decision.reasons):
+                hidden = len(decision.reasons) - len(shown)
+                print(f"             (+{hidden} more; see --json or `sharesafe policies show`)", file=out)
     reasons_shown: set[str] = set()
     for j, m in enumerate(result.metadata):
         decision = assessment.metadata[j] if assessment is not None else None
