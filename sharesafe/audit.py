@@ -10,14 +10,12 @@ All three files are written atomically (a temporary file in the same folder, the
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import html
 import io
 import json
 import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from sharesafe import __version__
+from sharesafe.fsutil import atomic_write
 from sharesafe.policy import Decision, PolicyAssessment, ReviewState
 from sharesafe.types import Box, Category, ExportResult, Finding, MetadataItem, MetadataKind, ScanResult
 
@@ -552,18 +551,7 @@ def render_html(record: dict[str, Any]) -> str:
 
 
 def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    atomic_write(path, text.encode("utf-8"), overwrite=True)
 
 
 def write_audit(
