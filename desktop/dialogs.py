@@ -53,8 +53,16 @@ def describe_export(res: ExportResult) -> str:
 class ExportDialog(QDialog):
     """Shows the result of one or more exports and offers to open the output folder."""
 
-    def __init__(self, results: Sequence[ExportResult], out_dir: Path, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        results: Sequence[ExportResult],
+        out_dir: Path,
+        parent: QWidget | None = None,
+        audit: Sequence[Path] = (),
+        audit_problem: str | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.audit = list(audit)
         self.results = list(results)
         self.out_dir = out_dir
         ok = sum(1 for r in results if r.ok)
@@ -79,6 +87,10 @@ class ExportDialog(QDialog):
             self.message = QLabel(describe_export(results[0]))
         else:
             self.message = QLabel(f"{ok} of {len(results)} safe copies written and verified in {out_dir}.")
+        if self.audit:
+            self.message.setText(self.message.text() + f"\nAudit record: {self.audit[-1]} (.json, .csv)")
+        if audit_problem:
+            self.message.setText(self.message.text() + f"\nWarning: {audit_problem}")
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)

@@ -376,9 +376,13 @@ class MainWindow(QMainWindow):
         available = verdict.profiles()
         self.profile: str | None = None
         if available:
-            for i, (name, origin) in enumerate(available):
-                self.policy_combo.addItem(name, name)
-                self.policy_combo.setItemData(i, f"{name} ({origin})", Qt.ItemDataRole.ToolTipRole)
+            for i, (name, title) in enumerate(available):
+                self.policy_combo.addItem(title, name)
+                self.policy_combo.setItemData(i, f"{title} [{name}]", Qt.ItemDataRole.ToolTipRole)
+            self.policy_combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            self.policy_combo.setMinimumContentsLength(22)
             wanted = self.settings.profile or verdict.default_profile()
             names = [n for n, _ in available]
             self.policy_combo.setCurrentIndex(names.index(wanted) if wanted in names else 0)
@@ -781,6 +785,7 @@ class MainWindow(QMainWindow):
             return
         for e, a in zip(entries, assessments, strict=True):
             e.assessment = a
+            e.apply_policy_defaults()
             self.photos.refresh(e)
         if self._current is not None and self._current in entries:
             self._show_entry(self._current)
@@ -871,16 +876,21 @@ class MainWindow(QMainWindow):
 
     def _export(self, items: list[tuple[PhotoEntry, Review, pipeline.ExportOptions]]) -> None:
         detectors = list(self.detectors or [])
-        jobs = [(e.result, self.output_dir_for(e), r, o) for e, r, o in items]
+        jobs = [(e.result, self.output_dir_for(e), r, o, e.assessment) for e, r, o in items]
 
-        def work(ctx: JobContext) -> list[ExportResult]:
+        def work(ctx: JobContext) -> tuple[list[ExportResult], list[Path], str | None]:
             out = []
-            for i, (result, out_dir, review, opts) in enumerate(jobs, start=1):
+            records = []
+            for i, (result, out_dir, review, opts, assessment) in enumerate(jobs, start=1):
                 if ctx.cancel.is_set():
                     break
-                out.append(pipeline.export(result, out_dir, review, opts, detectors))
+                exported = pipeline.export(result, out_dir, review, opts, detectors)
+                out.append(exported)
+                records.append((result, exported, assessment, review))
                 ctx.progress(i, len(jobs), result.path.name)
-            return out
+            batch_dir = jobs[0][1] if len(jobs) > 1 else None
+            written, problem = verdict.write_audit(records, batch_dir)
+            return out, written, problem
 
         job = Job(work, "Making safe copies")
         batch = {"job": job, "entries": [], "started": time.monotonic(), "folder": False}
@@ -904,7 +914,12 @@ class MainWindow(QMainWindow):
             self.cancel_button.setVisible(False)
             self.eta_label.setText("")
 
-    def _exported(self, items: list[tuple[PhotoEntry, Review, Any]], results: list[ExportResult]) -> None:
+    def _exported(
+        self,
+        items: list[tuple[PhotoEntry, Review, Any]],
+        done: tuple[list[ExportResult], list[Path], str | None],
+    ) -> None:
+        results, audit_written, audit_problem = done
         for (entry, _r, _o), res in zip(items, results, strict=False):
             entry.export = res
             self.photos.refresh(entry)
@@ -912,7 +927,7 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"{ok} of {len(results)} safe copies written and verified", 8000)
         if results:
             out_dir = results[0].output.parent if results[0].output else self.output_dir_for(items[0][0])
-            self._show_dialog(ExportDialog(results, out_dir, self))
+            self._show_dialog(ExportDialog(results, out_dir, self, audit_written, audit_problem))
         self.exportFinished.emit(results)
 
     # ------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractListModel, QAbstractTableModel, QModelIndex,
 from PySide6.QtGui import QColor, QImage, QUndoStack
 
 from desktop.undo import SetCoverCommand
-from desktop.verdict import Verdict, reason_for, verdict_for
+from desktop.verdict import Verdict, default_cover, reason_for, verdict_for
 from sharesafe.redact import Style
 from sharesafe.review import Review
 from sharesafe.types import Category, ExportResult, ScanResult
@@ -61,7 +61,20 @@ class PhotoEntry:
             return None
         if self.review is None:
             self.review = Review(self.result, style=style)
+            self.apply_policy_defaults()
         return self.review
+
+    def apply_policy_defaults(self) -> None:
+        """Tick what the policy says to cover (only while the user has not edited this photo)."""
+        cover = default_cover(self.assessment)
+        edited = self.undo is not None and self.undo.count() > 0
+        if (
+            self.review is not None
+            and cover is not None
+            and not edited
+            and len(cover) == len(self.review.cover)
+        ):
+            self.review.cover = cover
 
     @property
     def summary(self) -> str:

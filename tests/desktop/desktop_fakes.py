@@ -45,5 +45,7 @@ class FakeDetector:
         ):
             crop = image[box.y1 : box.y2, box.x1 : box.x2]
             if float(np.std(crop)) > 10:
-                out.append(Finding(cat, label, 0.9, box, self.name, detail=label))
+                # the text classifier tags "POLICE" as a police marking; policies cover those
+                extra = {"text_class": "police_marking"} if cat is Category.TEXT else {}
+                out.append(Finding(cat, label, 0.9, box, self.name, detail=label, extra=extra))
         return out

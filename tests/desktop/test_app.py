@@ -150,6 +150,14 @@ def test_empty_state_then_drop_review_edit_and_make_safe(make_window, qtbot, tmp
     diff = np.abs(exported.astype(int) - original.astype(int))
     assert float(diff[FACE_BOX.y1 : FACE_BOX.y2, FACE_BOX.x1 : FACE_BOX.x2].mean()) < 6  # left as chosen
     assert region_mean(original, TEXT_BOX) > 40
+    # The audit record (when policies are installed) sits beside the copy and does not leak
+    from desktop import verdict as v
+
+    if v.policy_module() is not None:
+        record = out.with_name(out.stem + ".audit.html")
+        assert record.exists() and record in dialog.audit
+        text = record.read_text() + out.with_name(out.stem + ".audit.json").read_text()
+        assert SAMPLE_SERIAL not in text and "51.503" not in text
     # The original is byte-identical
     assert sha(photo) == before
 
@@ -189,7 +197,16 @@ def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, t
     results = blocker.args[0]
     assert len(results) == 4
     assert all(r.ok for r in results), [r.error for r in results]
-    assert len(list(settings.output_dir.iterdir())) == 4
+    written = sorted(settings.output_dir.iterdir())
+    copies = [p for p in written if ".audit." not in p.name and not p.name.startswith("sharesafe-audit")]
+    assert len(copies) == 4
+    from desktop import verdict as v
+
+    if v.policy_module() is not None:  # an audit record beside each copy, and one for the batch
+        for c in copies:
+            assert c.with_name(c.stem + ".audit.html").exists(), c
+        assert len(written) > len(copies) * 4
+        assert "Audit record" in w.dialogs[-1].message.text()
 
 
 def test_cancel_stops_a_batch(make_window, qtbot, tmp_path):  # type: ignore[no-untyped-def]
