@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -208,6 +209,10 @@ class MainWindow(QMainWindow):
         self.findings_title = QLabel("Findings")
         fl.addWidget(self.findings_title)
         fl.addWidget(self.table)
+        self.reason_label = QLabel("")
+        self.reason_label.setWordWrap(True)
+        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        fl.addWidget(self.reason_label)
         mw = QWidget()
         ml = QVBoxLayout(mw)
         ml.setContentsMargins(0, 0, 0, 0)
@@ -730,8 +735,15 @@ class MainWindow(QMainWindow):
 
     # selection sync between the table and the view
     def _table_row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
+        self.reason_label.setText("")
         if current.isValid():
             self.view.select(KIND_FINDING, current.row())
+            reason = self.findings.index(current.row(), FindingsModel.REASON).data()
+            what = self.findings.index(current.row(), FindingsModel.WHAT).data()
+            if reason:
+                self.reason_label.setText(
+                    f"<b>Why {html.escape(str(what))} matters:</b> {html.escape(reason)}"
+                )
         self._update_actions()
 
     def _view_selected_finding(self, row: int) -> None:
