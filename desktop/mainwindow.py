@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
+    QTextBrowser,
     QToolBar,
     QVBoxLayout,
     QWidget,
@@ -209,17 +210,18 @@ class MainWindow(QMainWindow):
         self.findings_title = QLabel("Findings")
         fl.addWidget(self.findings_title)
         fl.addWidget(self.table)
-        self.reason_label = QLabel("")
-        self.reason_label.setWordWrap(True)
-        self.reason_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        fl.addWidget(self.reason_label)
+        self.reason_view = QTextBrowser()
+        self.reason_view.setPlaceholderText("Select a finding to see why your policy cares about it.")
         mw = QWidget()
         ml = QVBoxLayout(mw)
         ml.setContentsMargins(0, 0, 0, 0)
         ml.addWidget(QLabel("Metadata"))
         ml.addWidget(self.metadata)
         right.addWidget(fw)
+        right.addWidget(self.reason_view)
         right.addWidget(mw)
+        em = self.fontMetrics().height()
+        right.setSizes([em * 10, em * 6, em * 16])
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.list_view)
@@ -735,15 +737,14 @@ class MainWindow(QMainWindow):
 
     # selection sync between the table and the view
     def _table_row_changed(self, current: QModelIndex, _prev: QModelIndex) -> None:
-        self.reason_label.setText("")
+        self.reason_view.clear()
         if current.isValid():
             self.view.select(KIND_FINDING, current.row())
-            reason = self.findings.index(current.row(), FindingsModel.REASON).data()
-            what = self.findings.index(current.row(), FindingsModel.WHAT).data()
-            if reason:
-                self.reason_label.setText(
-                    f"<b>Why {html.escape(str(what))} matters:</b> {html.escape(reason)}"
-                )
+            what = html.escape(str(self.findings.index(current.row(), FindingsModel.WHAT).data()))
+            reasons = verdict.reasons_list(self.findings.assessment, current.row())
+            if reasons:
+                items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)
+                self.reason_view.setHtml(f"<b>Why &ldquo;{what}&rdquo; matters</b><ul>{items}</ul>")
         self._update_actions()
 
     def _view_selected_finding(self, row: int) -> None:

@@ -104,13 +104,23 @@ def verdict_for(result: ScanResult | None, assessment: Any | None = None) -> Ver
     return Verdict.NEEDS_FIXES if result.has_risks else Verdict.LOOKS_SAFE
 
 
-def _reason_text(reasons: Any) -> str:
+def _reason_parts(reasons: Any) -> list[str]:
     parts = []
     for r in reasons or ():
         citation = getattr(r, "citation", None)
         text = getattr(r, "text", str(r))
         parts.append(f"{text} ({citation})" if citation is not None else text)
-    return "; ".join(parts)
+    return parts
+
+
+def _reason_text(reasons: Any) -> str:
+    return "; ".join(_reason_parts(reasons))
+
+
+def reasons_list(assessment: Any | None, index: int) -> list[str]:
+    """Each reason (with its citation) the policy gives for finding `index`."""
+    decisions = getattr(assessment, "findings", []) if assessment is not None else []
+    return _reason_parts(decisions[index].reasons) if 0 <= index < len(decisions) else []
 
 
 def reason_for(finding: Finding, assessment: Any | None = None, index: int | None = None) -> str:

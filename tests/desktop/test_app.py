@@ -285,6 +285,8 @@ def test_policy_verdict_and_reasons_when_profiles_are_installed(make_window, qtb
     model = w.findings
     reasons = [model.index(r, model.REASON).data() for r in range(model.rowCount())]
     assert all(reasons), reasons  # every finding says why the policy cares, with a citation
+    w.table.selectRow(0)
+    assert "matters" in w.reason_view.toPlainText() and "(" in w.reason_view.toPlainText()
     # switching the profile re-assesses the photo and changes the cited document
     other = next(n for n in names if n != "strict")
     w.policy_combo.setCurrentIndex(names.index(other))
