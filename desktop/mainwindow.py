@@ -637,6 +637,7 @@ class MainWindow(QMainWindow):
         self._current = entry
         self._pixels, self._original = None, None
         self.view.clear()
+        self.reason_view.clear()
         if entry is not None:
             self._show_entry(entry)
         self._update_actions()

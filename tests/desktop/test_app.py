@@ -182,6 +182,12 @@ def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, t
     # errors show in the list with their message
     row = w.photos.row_of(w.photos.entry_for(folder / "notes.jpg"))
     assert "not a supported image" in w.photos.index(row).data(Qt.ItemDataRole.ToolTipRole)
+    # selecting a broken photo shows its error and no stale reason from another photo
+    w.select_entry(w.photos.entry_for(folder / "street-with-gps.jpg"))
+    w.table.selectRow(0)
+    w.select_entry(w.photos.entry_for(folder / "notes.jpg"))
+    assert w.reason_view.toPlainText() == "" and w.findings.rowCount() == 0
+    assert "not a supported image" in w.view_caption.text()
     summary = w.dialogs[-1]
     assert summary.windowTitle() == "Batch summary"
     assert {n for n, _ in summary.error_rows} == {"broken-download.jpg", "notes.jpg"}
