@@ -87,6 +87,7 @@ PNG_STRUCTURAL = frozenset(
         "Transparency",
         "SignificantBits",
         "Palette",
+        "ProfileName",  # the name field of an iCCP colour-profile chunk
     }
 )
 LEAK_KINDS = (

@@ -246,14 +246,18 @@ def export(
         stem, ext = _export_name(result.path, opts.suffix, out_fmt)
         written = write_unique(out_dir, stem, ext, out_bytes)
         res.output = written
-        res.mode = "lossless" if opts.metadata_only and not review.needs_pixels_changed else "reencode"
+        # Only JPEG, PNG and WebP strip losslessly; other formats were re-encoded by _produce.
+        lossless = src_fmt in (formats.JPEG, formats.PNG, formats.WEBP)
+        res.mode = (
+            "lossless" if opts.metadata_only and not review.needs_pixels_changed and lossless else "reencode"
+        )
         res.covered = review.covered_findings + review.manual_findings
         res.left = review.left_findings
         res.metadata_removed = list(result.metadata)
         # Verification reads the file back from disk, not the bytes we meant to write.
         on_disk = written.read_bytes()
         res.output_sha256 = sha256_bytes(on_disk)
-        res.leftover = leftover_metadata(on_disk, out_fmt)
+        res.leftover = leftover_metadata(on_disk, out_fmt, allow_icc=opts.embed_srgb)
         if res.mode == "lossless":
             _verify_pixels_unchanged(data, on_disk, opts.max_pixels)
         elif opts.rescan and detectors:
