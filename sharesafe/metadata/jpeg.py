@@ -105,6 +105,17 @@ def _app_name(seg: Segment) -> str:
     return f"APP{seg.marker - APP0}" + (f" {text}" if text else "")
 
 
+#: Known kinds of data appended after the end of a JPEG (signatures at its start or near its end).
+_TRAILER_SIGNATURES: tuple[tuple[bytes, str], ...] = (
+    (b"AXS!", "an AFCP block (IPTC captions and names)"),
+    (b"AXS*", "an AFCP block (IPTC captions and names)"),
+    (b"\xa1\xb2\xc3\xd4", "a FotoStation block (captions and names)"),
+    (b"SEFT", "a Samsung block (can hold a motion-photo video or depth map)"),
+    (b"FLIR", "FLIR thermal data"),
+    (b"Photoshop", "Photoshop data"),
+)
+
+
 def _trailer_items(trailer: bytes) -> list[MetadataItem]:
     if not trailer.strip(b"\x00\xff\r\n \t"):
         return [
@@ -121,6 +132,10 @@ def _trailer_items(trailer: bytes) -> list[MetadataItem]:
         parts.append(f"{images} embedded JPEG image{'s' if images > 1 else ''}")
     if b"ftypmp4" in trailer or b"ftypisom" in trailer or b"ftypqt" in trailer or b"moov" in trailer[:4096]:
         parts.append("a video (motion photo)")
+    tail = trailer[-64:]
+    for sig, label in _TRAILER_SIGNATURES:
+        if sig in tail or trailer.startswith(sig):
+            parts.append(label)
     what = ", ".join(parts) or "unknown data"
     return [
         item(

@@ -187,3 +187,23 @@ def test_gif_comment_xmp_icc() -> None:
     assert "sRGB" in one(items, "ICC_Profile").value
     assert "Structure" not in {i.tag for i in items}
     Image.open(io.BytesIO(data)).load()  # the hand-made file is a valid GIF
+
+
+@pytest.mark.parametrize(
+    ("tail", "label"),
+    [
+        (b"AXS!" + b"\x00" * 12, "AFCP"),
+        (b"SEFH" + b"\x00" * 8 + b"SEFT", "Samsung"),
+        (b"\x00\x00\x00", "padding"),
+    ],
+)
+def test_trailer_kinds_are_named(tail: bytes, label: str) -> None:
+    items = read_metadata(
+        fx.plain_jpeg() + b"data" * 5 + tail if label != "padding" else fx.plain_jpeg() + tail
+    )
+    found = [i for i in items if i.group == "JPEG:Trailer"]
+    assert len(found) == 1 and label in found[0].value
+    if label == "padding":
+        assert found[0].risk is Risk.LOW
+    else:
+        assert found[0].risk is Risk.HIGH
