@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sharesafe.metadata import explain
 from sharesafe.metadata.exif import exif_items
 from sharesafe.metadata.explain import item, size_text
@@ -10,15 +12,15 @@ from sharesafe.metadata.iptc import iim_items, irb_items
 from sharesafe.metadata.xmp import xmp_items
 from sharesafe.types import MetadataItem
 
-_depth = 0
+_state = threading.local()  # nesting depth per thread: scans may run in worker threads
 
 
 def nested_items(payload: bytes, kind: str) -> list[MetadataItem]:
     """Items for `payload` of `kind` ("exif", "xmp", "iptc", "photoshop", "icc"). Never raises."""
-    global _depth
-    if _depth > 4:  # a file that nests blocks inside each other forever
+    depth = getattr(_state, "depth", 0)
+    if depth > 4:  # a file that nests blocks inside each other forever
         return [item("Nested", kind, f"{size_text(len(payload))} nested too deeply", explain.DAMAGED)]
-    _depth += 1
+    _state.depth = depth + 1
     try:
         if kind == "exif":
             return exif_items(payload, "EXIF", nested=nested_items)
@@ -32,4 +34,4 @@ def nested_items(payload: bytes, kind: str) -> list[MetadataItem]:
             return icc_items(payload)
         return [item("Nested", kind, f"{size_text(len(payload))}", explain.UNKNOWN_BLOCK)]
     finally:
-        _depth -= 1
+        _state.depth = depth
