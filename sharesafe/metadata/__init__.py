@@ -26,7 +26,14 @@ from sharesafe.metadata.png import read_png, strip_png
 from sharesafe.metadata.webp import read_webp, strip_webp
 from sharesafe.types import MetadataItem, MetadataKind, Risk
 
-__all__ = ["ALLOWED_STRUCTURAL", "leftover_metadata", "read_metadata", "strip_lossless"]
+__all__ = [
+    "ALLOWED_STRUCTURAL",
+    "is_allowed",
+    "leftover_metadata",
+    "orientation_of",
+    "read_metadata",
+    "strip_lossless",
+]
 
 #: (group, tag) pairs that only describe how the picture is stored. Anything else left in an export fails it.
 ALLOWED_STRUCTURAL: frozenset[tuple[str, str]] = frozenset(
