@@ -220,8 +220,11 @@ def plate_pattern(text: str) -> str | None:
         return None
     letters = sum(c.isalpha() for c in flat)
     digits = sum(c.isdigit() for c in flat)
-    if not letters or not digits:  # every format handled here mixes letters and digits
+    if not digits:  # vanity plates with no digit cannot be told from words by their text
         return None
+    if not letters:
+        # All-digit registrations exist (US "463 9520"); years, prices and house numbers are shorter.
+        return "digits" if 6 <= len(flat) <= 8 and norm.count(" ") + norm.count("-") <= 1 else None
     for name, pattern in _PLATE_PATTERNS:
         if pattern.match(flat):
             return name
@@ -231,7 +234,7 @@ def plate_pattern(text: str) -> str | None:
             return name
     # Anything short that mixes letters and digits and reads like a registration (US vanity plates,
     # formats not listed above): 5-8 characters, at least two digits and one letter.
-    if 5 <= len(flat) <= 8 and digits >= 2 and letters >= 1 and norm.count(" ") + norm.count("-") <= 2:
+    if 4 <= len(flat) <= 9 and norm.count(" ") + norm.count("-") + norm.count(".") <= 2:
         return "generic"
     return None
 

@@ -60,6 +60,9 @@ from detectors import textclass as tc
         ("7ABC123", tc.PLATE),
         ("KC4Z3X", tc.PLATE),
         ("ABC 1234", tc.PLATE),
+        ("463 9520", tc.PLATE),  # all-digit US registration
+        ("UH1-FOF", tc.PLATE),
+        ("NEILDMND", tc.OTHER),  # a vanity plate cannot be told from a word by its text
         ("221B Baker Street", tc.ADDRESS),
         ("10 Downing St", tc.ADDRESS),
         ("Cumberland Ave", tc.ADDRESS),
