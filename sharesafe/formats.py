@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 JPEG = "JPEG"
 PNG = "PNG"
 WEBP = "WEBP"
@@ -44,9 +46,9 @@ def sniff(head: bytes) -> str | None:
     return None
 
 
-def sniff_file(path: str | bytes | object) -> str | None:
+def sniff_file(path: str | os.PathLike[str]) -> str | None:
     """Sniff the format of the file at `path`."""
-    with open(path, "rb") as fh:  # type: ignore[call-overload]
+    with open(path, "rb") as fh:
         return sniff(fh.read(64))
 
 
@@ -64,6 +66,20 @@ EXTENSIONS = {
 
 #: Extensions a folder scan picks up (type is still checked from the bytes).
 IMAGE_SUFFIXES = frozenset(
-    {".jpg", ".jpeg", ".jpe", ".png", ".webp", ".tif", ".tiff", ".heic", ".heif", ".hif", ".avif",
-     ".gif", ".bmp", ".dng"}
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".png",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".heic",
+        ".heif",
+        ".hif",
+        ".avif",
+        ".gif",
+        ".bmp",
+        ".dng",
+    }
 )

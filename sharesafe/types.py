@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 
-class Category(str, enum.Enum):
+class Category(enum.StrEnum):
     """What a finding shows. The values are stable strings used in JSON, CSV and policy files."""
 
     FACE = "face"
@@ -25,9 +25,6 @@ class Category(str, enum.Enum):
     DOCUMENT = "document"
     MANUAL = "manual"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 #: Categories whose default cover is a solid fill: blurring text or a plate can leave it readable.
 SOLID_FILL_CATEGORIES: frozenset[Category] = frozenset(
@@ -35,7 +32,7 @@ SOLID_FILL_CATEGORIES: frozenset[Category] = frozenset(
 )
 
 
-class Risk(str, enum.Enum):
+class Risk(enum.StrEnum):
     """How much a metadata item or a photo gives away."""
 
     NONE = "none"
@@ -46,9 +43,6 @@ class Risk(str, enum.Enum):
     @property
     def rank(self) -> int:
         return _RISK_ORDER[self]
-
-    def __str__(self) -> str:
-        return self.value
 
 
 _RISK_ORDER = {Risk.NONE: 0, Risk.LOW: 1, Risk.MEDIUM: 2, Risk.HIGH: 3}
@@ -158,7 +152,7 @@ class Finding:
         return out
 
 
-class MetadataKind(str, enum.Enum):
+class MetadataKind(enum.StrEnum):
     """Plain-language groups an officer understands; policies map these to severities."""
 
     LOCATION = "location"
@@ -167,9 +161,6 @@ class MetadataKind(str, enum.Enum):
     TIME = "time"
     HIDDEN = "hidden"
     TECHNICAL = "technical"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +216,9 @@ class ScanResult:
 
     @property
     def has_risks(self) -> bool:
-        return self.ok and (bool(self.findings) or self.risk.rank >= Risk.LOW.rank)
+        """Anything to act on: a finding, or metadata of medium risk or more (an ICC colour profile
+        or JFIF density alone is not a risk)."""
+        return self.ok and (bool(self.findings) or self.risk.rank >= Risk.MEDIUM.rank)
 
     def to_json(self) -> dict[str, Any]:
         return {

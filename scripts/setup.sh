@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Set up (or refresh) .venv/ with everything ShareSafe needs. Idempotent: a second run that finds
+# nothing changed returns in well under a second.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON=${PYTHON:-python3}
+VENV=.venv
+STAMP=$VENV/.sharesafe-setup
+INPUTS=(pyproject.toml constraints.txt requirements-nodeps.txt scripts/setup.sh)
+HASH=$(cat "${INPUTS[@]}" | sha256sum | cut -d' ' -f1)
+
+need_system() {
+  # exiftool is the independent oracle for metadata tests; Xvfb runs the real app for screenshots.
+  local missing=()
+  command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
+  command -v Xvfb >/dev/null || missing+=(xvfb)
+  if ((${#missing[@]})); then
+    if [ "$(id -u)" = 0 ]; then
+      echo "setup: installing ${missing[*]} (Debian packages)"
+      apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    else
+      echo "setup: please install ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
+    fi
+  fi
+}
+need_system
+
+if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] && [ -x "$VENV/bin/python" ]; then
+  exit 0
+fi
+
+[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
+"${PIP[@]}" install -q --upgrade pip
+# torch first, pinned to the CPU build: anything that depends on torch would otherwise pull the
+# newest release with gigabytes of CUDA libraries.
+"${PIP[@]}" install -q "torch==2.13.0"
+# The project and its declared dependencies, constrained so torch stays on 2.13.0 and OpenCV on 4.x
+# (5.x wheels ship no cv2.data Haar cascades).
+"${PIP[@]}" install -q -c constraints.txt -e ".[dev,detectors,desktop]"
+# Packages whose declared pins are stale (they would downgrade torch/opencv or pull paddle): they
+# are installed without their dependency lists; what they really import is already installed above.
+if grep -qv '^\s*\(#\|$\)' requirements-nodeps.txt; then
+  "${PIP[@]}" install -q -c constraints.txt --no-deps -r requirements-nodeps.txt
+fi
+echo "$HASH" > "$STAMP"
+echo "setup: .venv ready"

@@ -1,0 +1,59 @@
+"""Find the detector backends without importing them statically.
+
+The core sits below `detectors` in the layering, so it reaches the explicit registry by module name
+at run time. When the `detectors` package is absent (a core-only install) scans are metadata-only.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from sharesafe.detector import Detector
+
+REGISTRY_MODULE = "detectors.registry"
+log = logging.getLogger(__name__)
+
+
+def _registry() -> Any | None:
+    try:
+        return importlib.import_module(REGISTRY_MODULE)
+    except ModuleNotFoundError as exc:
+        if exc.name and REGISTRY_MODULE.startswith(exc.name):
+            log.warning("no detector backends installed: scanning metadata only")
+            return None
+        raise
+
+
+def available() -> list[str]:
+    """Names of every registered detector."""
+    registry = _registry()
+    return [] if registry is None else list(registry.names())
+
+
+def defaults() -> list[str]:
+    registry = _registry()
+    return [] if registry is None else list(registry.names(default_only=True))
+
+
+def describe() -> list[dict[str, Any]]:
+    registry = _registry()
+    if registry is None:
+        return []
+    return [
+        {"name": b.name, "default": b.default, "summary": b.summary, "module": b.module}
+        for b in registry.BACKENDS
+    ]
+
+
+def load(names: Iterable[str] | None = None) -> list[Detector]:
+    """Build the named detectors (the defaults when None); loading their models is left to them."""
+    registry = _registry()
+    if registry is None:
+        if names:
+            raise KeyError("no detector backends are installed")
+        return []
+    detectors: list[Detector] = registry.build(None if names is None else list(names))
+    return detectors

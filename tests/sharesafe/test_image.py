@@ -1,0 +1,124 @@
+import io
+
+import numpy as np
+import pillow_heif
+import pytest
+from PIL import Image
+
+from sharesafe import formats
+from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+from sharesafe.image import load_image, load_image_bytes
+from sharesafe.samples import exif_bytes, jpeg_bytes, rotate_for_orientation, street_scene
+
+
+def _encode(img: Image.Image, fmt: str, **kw: object) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, fmt, **kw)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_loads_upright(orientation: int) -> None:
+    upright = street_scene(320, 240)
+    stored = rotate_for_orientation(upright, orientation)
+    data = jpeg_bytes(stored, exif_bytes(orientation=orientation), quality=100)
+    loaded = load_image_bytes(data)
+    assert loaded.orientation == orientation
+    assert loaded.pixels.shape == upright.shape
+    assert float(np.abs(loaded.pixels.astype(int) - upright).mean()) < 4.0
+
+
+@pytest.mark.parametrize(
+    ("fmt", "expected"),
+    [
+        ("PNG", formats.PNG),
+        ("WEBP", formats.WEBP),
+        ("TIFF", formats.TIFF),
+        ("GIF", formats.GIF),
+        ("BMP", formats.BMP),
+        ("JPEG", formats.JPEG),
+    ],
+)
+def test_formats_detected_from_bytes_not_name(tmp_path, fmt: str, expected: str) -> None:
+    img = Image.fromarray(street_scene(64, 48))
+    path = tmp_path / "photo.jpg"  # same misleading extension for every format
+    path.write_bytes(_encode(img, fmt))
+    loaded = load_image(path)
+    assert loaded.format == expected
+    assert loaded.pixels.shape == (48, 64, 3)
+    assert loaded.pixels.dtype == np.uint8
+
+
+def test_heic_opens() -> None:
+    heif = pillow_heif.from_pillow(Image.fromarray(street_scene(64, 48)))
+    buf = io.BytesIO()
+    heif.save(buf, quality=90)
+    loaded = load_image_bytes(buf.getvalue())
+    assert loaded.format == formats.HEIF
+    assert loaded.pixels.shape == (48, 64, 3)
+
+
+def test_png_alpha_and_16_bit() -> None:
+    rgba = np.zeros((10, 12, 4), dtype=np.uint8)
+    rgba[..., 3] = 128
+    loaded = load_image_bytes(_encode(Image.fromarray(rgba, "RGBA"), "PNG"))
+    assert loaded.alpha is not None and loaded.alpha.shape == (10, 12)
+    grey16 = Image.fromarray(np.full((5, 6), 40000, dtype=np.uint16))
+    loaded16 = load_image_bytes(_encode(grey16, "PNG"))
+    assert loaded16.pixels.shape == (5, 6, 3)
+    assert 150 < int(loaded16.pixels[0, 0, 0]) < 160
+
+
+def test_gif_takes_first_frame() -> None:
+    frames = [Image.new("RGB", (8, 8), c) for c in ((255, 0, 0), (0, 0, 255))]
+    buf = io.BytesIO()
+    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
+    loaded = load_image_bytes(buf.getvalue())
+    assert loaded.frames == 2
+    assert loaded.pixels[0, 0, 0] > 200 and loaded.pixels[0, 0, 2] < 50
+
+
+def test_bad_inputs_give_clear_errors(tmp_path) -> None:
+    with pytest.raises(CorruptImageError, match="empty"):
+        load_image_bytes(b"")
+    with pytest.raises(UnsupportedFormatError, match="not a supported image"):
+        load_image_bytes(b"hello, this is text" * 10)
+    good = jpeg_bytes(street_scene(200, 150))
+    with pytest.raises(CorruptImageError, match=r"damaged|truncated"):
+        load_image_bytes(good[: len(good) // 3])
+    with pytest.raises(UnsupportedFormatError, match="folder"):
+        load_image(tmp_path)
+    with pytest.raises(CorruptImageError, match="cannot read"):
+        load_image(tmp_path / "missing.jpg")
+
+
+def test_decompression_bomb_is_refused_before_decoding() -> None:
+    big = _encode(Image.new("L", (4000, 3000)), "PNG")
+    with pytest.raises(ImageTooLargeError, match="12 MP"):
+        load_image_bytes(big, max_pixels=10_000_000)
+    assert load_image_bytes(big, max_pixels=12_000_000).width == 4000
+
+
+def test_loaded_pixels_are_a_private_copy() -> None:
+    data = jpeg_bytes(street_scene(64, 48))
+    a = load_image_bytes(data)
+    a.pixels[:] = 0
+    assert load_image_bytes(data).pixels.any()
+
+
+def test_non_srgb_profile_is_converted_for_export() -> None:
+    from PIL import ImageCms
+
+    from tests.sharesafe.icc_fixture import wide_gamut_profile
+
+    pixels = np.full((8, 8, 3), (200, 100, 50), dtype=np.uint8)
+    tagged = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=wide_gamut_profile()))
+    assert tagged.icc_name == "Test Wide Gamut P3"
+    assert tagged.srgb_pixels is not None
+    assert np.array_equal(tagged.pixels, pixels)  # detectors see the stored values
+    assert not np.array_equal(tagged.export_pixels, pixels)  # the export is converted to sRGB
+    assert int(tagged.export_pixels[0, 0, 0]) > 200  # P3 red is more saturated than sRGB red
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=srgb))
+    assert plain.srgb_pixels is None and plain.export_pixels is plain.pixels
