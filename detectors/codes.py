@@ -70,7 +70,9 @@ class CodeDetector:
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         scale = min(1.0, self.side / max(width, height))
         if scale < 1.0:
-            gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(
+                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+            )
         return self._read(gray, gray.shape[1] / width, width, height)
 
 

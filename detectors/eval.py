@@ -16,8 +16,8 @@ For every labelled class the script prints:
   benchmark leave some objects unlabelled, so this over-counts);
 - median latency per image of the selected detectors run in turn, as a scan runs them.
 
-Findings are padded before scoring the way the pipeline pads them (`--pad`, default 0.10 of the box size
-each side) so the figures describe what an export would actually cover.
+Findings are padded before scoring exactly as a scan pads them (`sharesafe.findings.pad`, per-category
+factors times `--padding-scale`) so the figures describe what an export would actually cover.
 """
 
 from __future__ import annotations
@@ -37,7 +37,10 @@ import numpy as np
 
 from detectors import registry
 from sharesafe.detector import Detector
+from sharesafe.errors import ShareSafeError
+from sharesafe.findings import pad as pad_finding
 from sharesafe.image import load_image
+from sharesafe.pipeline import run_detectors as pipeline_run_detectors
 from sharesafe.types import Box, Category, Finding
 
 #: Label class names in manifests -> the finding category that should cover them.
@@ -56,7 +59,6 @@ CLASS_CATEGORY: dict[str, Category] = {
 }
 
 COVERED_SHARE = 0.8
-DEFAULT_PAD = 0.10  # the pipeline's padding is not settled yet; keep in step with sharesafe when it is
 
 
 @dataclass
@@ -91,10 +93,6 @@ def read_manifest(root: Path) -> list[Sample]:
     return samples
 
 
-def pad_box(box: Box, width: int, height: int, pad: float) -> Box:
-    return box.padded(pad, width, height)
-
-
 def covered_share(gt: Box, boxes: list[Box]) -> float:
     """Share of `gt`'s area inside the union of `boxes`."""
     if gt.is_empty:
@@ -113,20 +111,16 @@ def _norm(text: str) -> str:
 
 
 def run_detectors(detectors: list[Detector], pixels: np.ndarray) -> tuple[list[Finding], dict[str, str]]:
-    findings: list[Finding] = []
+    """Run the detectors in turn as a scan does (each sees what the earlier ones found)."""
     errors: dict[str, str] = {}
-    for det in detectors:
-        try:
-            findings.extend(det.detect(pixels, tuple(findings)))
-        except Exception as exc:  # a broken detector is reported, the others still run
-            errors[det.name] = f"{type(exc).__name__}: {exc}"
+    findings = pipeline_run_detectors(pixels, detectors, errors)
     return findings, errors
 
 
 def evaluate(
     root: Path,
     detectors: list[Detector],
-    pad: float = DEFAULT_PAD,
+    padding_scale: float = 1.0,
     limit_negatives: int | None = 40,
     seed: int = 0,
     verbose: bool = False,
@@ -154,7 +148,7 @@ def evaluate(
     for sample in positives + negatives:
         try:
             pixels = load_image(sample.path).pixels
-        except Exception as exc:  # unreadable files are skipped, as a scan would report them
+        except ShareSafeError as exc:  # unreadable files are skipped, as a scan would report them
             errors[f"load: {type(exc).__name__}"] += 1
             continue
         height, width = pixels.shape[:2]
@@ -165,7 +159,7 @@ def evaluate(
             errors[name] += 1
         by_cat: dict[Category, list[Box]] = defaultdict(list)
         for f in findings:
-            by_cat[f.category].append(pad_box(f.box, width, height, pad))
+            by_cat[f.category].append(pad_finding(f, width, height, padding_scale).box)
         labelled_classes = {str(lab["cls"]) for lab in sample.labels}
         for cls in classes:
             st = stats[cls]
@@ -177,7 +171,9 @@ def evaluate(
                 st.false_images += bool(boxes)
                 continue
             boxed = [
-                lab for lab in sample.labels if str(lab["cls"]) == cls and not lab.get("ignore") and "bbox_xyxy" in lab
+                lab
+                for lab in sample.labels
+                if str(lab["cls"]) == cls and not lab.get("ignore") and "bbox_xyxy" in lab
             ]
             gts = [Box.from_xyxy(*map(float, lab["bbox_xyxy"]), width, height) for lab in boxed]  # type: ignore[arg-type]
             st.images += 1
@@ -194,7 +190,9 @@ def evaluate(
                 if lab.get("text"):
                     st.texts += 1
                     want = _norm(str(lab["text"]))
-                    read = [_norm(f.detail or "") for f in findings if f.detail and f.box.intersection(gt) > 0]
+                    read = [
+                        _norm(f.detail or "") for f in findings if f.detail and f.box.intersection(gt) > 0
+                    ]
                     st.texts_read += any(want and want in r for r in read)
             st.images_hit += hit
             st.unmatched += sum(1 for b in boxes if not any(b.intersection(g) > 0 for g in gts))
@@ -206,7 +204,7 @@ def evaluate(
         "p90_latency_s": float(np.percentile(latencies, 90)) if latencies else None,
         "errors": dict(errors),
         "findings_by_category": dict(other_categories),
-        "pad": pad,
+        "padding_scale": padding_scale,
         "classes": {},
     }
     for cls, st in stats.items():
@@ -235,9 +233,13 @@ def _fmt(value: object) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m detectors.eval", description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path("../shared/evaldata"))
-    parser.add_argument("--detectors", nargs="*", default=None, help="names from the registry (default: all defaults)")
-    parser.add_argument("--pad", type=float, default=DEFAULT_PAD)
-    parser.add_argument("--limit-negatives", type=int, default=40, help="sample this many unlabelled images (-1: all)")
+    parser.add_argument(
+        "--detectors", nargs="*", default=None, help="names from the registry (default: all defaults)"
+    )
+    parser.add_argument("--padding-scale", type=float, default=1.0, help="as ScanOptions.padding_scale")
+    parser.add_argument(
+        "--limit-negatives", type=int, default=40, help="sample this many unlabelled images (-1: all)"
+    )
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--verbose", action="store_true", help="list every missed ground-truth box")
     args = parser.parse_args(argv)
@@ -246,12 +248,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     detectors = registry.build(args.detectors)
     limit = None if args.limit_negatives < 0 else args.limit_negatives
-    report = evaluate(args.data, detectors, pad=args.pad, limit_negatives=limit, verbose=args.verbose)
+    report = evaluate(
+        args.data, detectors, padding_scale=args.padding_scale, limit_negatives=limit, verbose=args.verbose
+    )
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"detectors: {', '.join(d.name for d in detectors)}   images: {report['images']}   pad: {args.pad}")
-    print(f"median latency per image: {_fmt(report['median_latency_s'])} s   p90: {_fmt(report['p90_latency_s'])} s")
+    print(
+        f"detectors: {', '.join(d.name for d in detectors)}   images: {report['images']}   padding scale: {args.padding_scale}"
+    )
+    print(
+        f"median latency per image: {_fmt(report['median_latency_s'])} s   p90: {_fmt(report['p90_latency_s'])} s"
+    )
     if report["errors"]:
         print(f"errors: {report['errors']}")
     for cls, row in report["classes"].items():  # type: ignore[attr-defined]

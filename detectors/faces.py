@@ -130,7 +130,12 @@ class CenterFaceDetector:
             head_h = max(b.height * 0.45, b.width * 0.6)
             regions.append(
                 Box.from_xyxy(
-                    b.x1 - 0.1 * b.width, b.y1 - 0.1 * b.height, b.x2 + 0.1 * b.width, b.y1 + head_h, width, height
+                    b.x1 - 0.1 * b.width,
+                    b.y1 - 0.1 * b.height,
+                    b.x2 + 0.1 * b.width,
+                    b.y1 + head_h,
+                    width,
+                    height,
                 )
             )
         return regions
@@ -169,7 +174,9 @@ class CenterFaceDetector:
             if box.is_empty:
                 continue
             findings.append(
-                Finding(Category.FACE, "face", float(scores[i]), box, self.name, extra={"model": "centerface"})
+                Finding(
+                    Category.FACE, "face", float(scores[i]), box, self.name, extra={"model": "centerface"}
+                )
             )
         return findings
 

@@ -57,7 +57,9 @@ class PlateCascadeDetector:
         scale = min(1.0, self.work_side / max(width, height))
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         if scale < 1.0:
-            gray = cv2.resize(gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+            gray = cv2.resize(
+                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
+            )
         gray = cv2.equalizeHist(gray)
         boxes: list[list[float]] = []
         scores: list[float] = []

@@ -30,8 +30,15 @@ class Backend:
 BACKENDS: tuple[Backend, ...] = (
     Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
     Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),
-    Backend("plates", "detectors.plates", "create", summary="Licence plates (plate-shaped text and plate cascades)"),
-    Backend("codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"),
+    Backend(
+        "plates",
+        "detectors.plates",
+        "create",
+        summary="Licence plates (plate-shaped text and plate cascades)",
+    ),
+    Backend(
+        "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
+    ),
 )
 
 

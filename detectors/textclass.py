@@ -101,16 +101,24 @@ STREET_WORDS = (
     "MARG|NAGAR|CHOWK|GALI"
 )
 
-_DIGIT_TO_LETTER = str.maketrans({"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "$": "S"})
-_LETTER_TO_DIGIT = str.maketrans({"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"})
+_DIGIT_TO_LETTER = str.maketrans(
+    {"0": "O", "1": "I", "5": "S", "8": "B", "6": "G", "2": "Z", "|": "I", "$": "S"}
+)
+_LETTER_TO_DIGIT = str.maketrans(
+    {"O": "0", "Q": "0", "D": "0", "I": "1", "L": "1", "Z": "2", "S": "5", "B": "8"}
+)
 
 _STREET_RE = re.compile(rf"\b[A-Z][A-Z'.-]+\s+(?:{STREET_WORDS})\b\.?")
 _HOUSE_AND_STREET_RE = re.compile(rf"\b\d{{1,5}}[A-Z]?\b.*\b(?:{STREET_WORDS})\b")
-_COMPOUND_STREET_RE = re.compile(r"\b[A-Z]{3,}(?:STRASSE|STRAẞE|STR\.|WEG|GASSE|PLATZ|ALLEE|STRAAT|LAAN|VEJ|GATAN|VÄGEN)\b")
+_COMPOUND_STREET_RE = re.compile(
+    r"\b[A-Z]{3,}(?:STRASSE|STRAẞE|STR\.|WEG|GASSE|PLATZ|ALLEE|STRAAT|LAAN|VEJ|GATAN|VÄGEN)\b"
+)
 _UK_POSTCODE_RE = re.compile(r"\b[A-Z]{1,2}\d[A-Z\d]?\s*\d[A-Z]{2}\b")
 _HOUSE_NUMBER_RE = re.compile(r"^(?:NO\.?\s*)?\d{1,4}[A-Z]?$")
 _RANK_NUMBER_RE = re.compile(rf"\b(?:{'|'.join(RANKS)})\s*[.:#-]?\s*\d{{1,6}}\b")
-_RANK_NAME_RE = re.compile(r"\b(?:PC|PS|DC|DS|SGT|INSP|OFFICER|SERGEANT|CONSTABLE|INSPECTOR|DETECTIVE|DEPUTY)\.?\s+[A-Z]{2,}")
+_RANK_NAME_RE = re.compile(
+    r"\b(?:PC|PS|DC|DS|SGT|INSP|OFFICER|SERGEANT|CONSTABLE|INSPECTOR|DETECTIVE|DEPUTY)\.?\s+[A-Z]{2,}"
+)
 _INITIAL_NAME_RE = re.compile(r"(?:^|\s)[A-Z]\.\s?[A-Z][A-Za-z'-]{2,}\b", re.IGNORECASE)
 _BADGE_NUMBER_RE = re.compile(r"#\s*\d{2,6}\b")
 
@@ -125,7 +133,10 @@ _PLATE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("eu-es", re.compile(r"^\d{4}[A-Z]{3}$")),  # 1234 ABC
     ("eu-nl", re.compile(r"^(?:[A-Z]{2}\d{3}[A-Z]|\d{2}[A-Z]{3}\d|\d[A-Z]{3}\d{2}|[A-Z]{2}\d{2}[A-Z]{2})$")),
     ("eu-pl", re.compile(r"^[A-Z]{2,3}\d{4,5}$|^[A-Z]{2,3}\d{2,3}[A-Z]{1,2}$")),
-    ("us", re.compile(r"^(?:\d[A-Z]{3}\d{3}|[A-Z]{3}\d{3,4}|\d{3}[A-Z]{3}|[A-Z]{2}\d{4,5}|\d[A-Z]{2}\d{4})$")),
+    (
+        "us",
+        re.compile(r"^(?:\d[A-Z]{3}\d{3}|[A-Z]{3}\d{3,4}|\d{3}[A-Z]{3}|[A-Z]{2}\d{4,5}|\d[A-Z]{2}\d{4})$"),
+    ),
 )
 _PLATE_CHARSET_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .·\-]{2,11}$")
 
@@ -253,7 +264,9 @@ def _fits_with_confusions(flat: str, pattern: re.Pattern[str]) -> bool:
         candidates = [prefix + o for prefix in candidates for o in options]
     # At most two characters re-read: more than that and almost any short word fits some format.
     return any(
-        pattern.match(c) and sum(a != b for a, b in zip(c, flat, strict=True)) <= 2 for c in candidates if c != flat
+        pattern.match(c) and sum(a != b for a, b in zip(c, flat, strict=True)) <= 2
+        for c in candidates
+        if c != flat
     )
 
 

@@ -93,7 +93,9 @@ def test_classes_have_labels_and_matches() -> None:
     assert tc.classify("ML 05 A 1234").matched == "india"
 
 
-@pytest.mark.parametrize("text", ["EXIT", "2011", "1/4 MILE", "HELLO WORLD", "www.example.com", "ABCDEFGHIJKL"])
+@pytest.mark.parametrize(
+    "text", ["EXIT", "2011", "1/4 MILE", "HELLO WORLD", "www.example.com", "ABCDEFGHIJKL"]
+)
 def test_not_a_plate(text: str) -> None:
     assert tc.plate_pattern(text) is None
 
