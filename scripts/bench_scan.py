@@ -27,7 +27,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 EVALDATA = next(
-    (p / "shared" / "evaldata" for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / "evaldata").is_dir()),
+    (
+        p / "shared" / "evaldata"
+        for p in (ROOT.parent, ROOT.parent.parent)
+        if (p / "shared" / "evaldata").is_dir()
+    ),
     ROOT.parent / "shared" / "evaldata",
 )
 DEFAULT_PHOTO = EVALDATA / "metadata" / "pillow_heif__tests_images_heif_other_pug.heic"
@@ -93,7 +97,9 @@ def make_composite(base: Path, out: Path) -> Path:
     canvas = Image.fromarray(load_image(base).pixels).resize((4032, 3024))
     with (EVALDATA / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         rows = [r for r in csv.DictReader(fh) if r["category"] in ("face", "licence_plate")]
-    picks = [r for r in rows if r["category"] == "face"][:4] + [r for r in rows if r["category"] == "licence_plate"][:4]
+    picks = [r for r in rows if r["category"] == "face"][:4] + [
+        r for r in rows if r["category"] == "licence_plate"
+    ][:4]
     for i, row in enumerate(picks):
         tile = Image.fromarray(load_image(EVALDATA / row["file"]).pixels)
         tile.thumbnail((1000, 1000))
@@ -130,7 +136,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     ours = _child(_CHILD_SHARESAFE, [str(image), str(args.runs), json.dumps(args.detectors)])
     ours_med = statistics.median(ours["times"])  # type: ignore[arg-type]
-    print(f"photo: {image.name} {ours['size'][0]}x{ours['size'][1]}  runs: {args.runs}  cores: {os.cpu_count()}")  # type: ignore[index]
+    print(
+        f"photo: {image.name} {ours['size'][0]}x{ours['size'][1]}  runs: {args.runs}  cores: {os.cpu_count()}"
+    )  # type: ignore[index]
     print(
         f"ShareSafe full check (all default detectors + metadata): median {ours_med:.3f} s  "
         f"min {min(ours['times']):.3f} s  max {max(ours['times']):.3f} s  peak RSS {ours['maxrss_mib']:.0f} MiB"  # type: ignore[arg-type]

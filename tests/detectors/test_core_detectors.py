@@ -161,7 +161,9 @@ def test_faces_blank_and_text_images_have_no_faces(face_detector: Detector) -> N
 
 
 @pytest.mark.slow
-def test_faces_decode_maps_boxes_to_the_image(face_detector: Detector, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_faces_decode_maps_boxes_to_the_image(
+    face_detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Feed the decoder a known heat map: one face centred at (x, y) in model space -> image pixels."""
     det = face_detector
     session = det._session  # type: ignore[attr-defined]
