@@ -128,6 +128,11 @@ class TextDetector:
             interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
             small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interp)
         sy, sx = small.shape[0] / height, small.shape[1] / width
+        if min(small.shape[:2]) < 32:
+            # Very thin strips (banners, scan slivers): pad to a size the detector accepts; the
+            # padding is below and right, so coordinates are unchanged.
+            pad_y, pad_x = max(0, 32 - small.shape[0]), max(0, 32 - small.shape[1])
+            small = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
         result = self._engine(np.ascontiguousarray(small[:, :, ::-1]))
         if result.boxes is None or result.txts is None:
             return []

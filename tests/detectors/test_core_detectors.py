@@ -95,6 +95,9 @@ def test_text_reads_and_classifies(text_detector: Detector) -> None:
 def test_text_blank_and_tiny(text_detector: Detector) -> None:
     assert text_detector.detect(np.full((300, 400, 3), 255, np.uint8)) == []
     assert text_detector.detect(np.zeros((4, 4, 3), np.uint8)) == []
+    # Extreme strips once broke the OCR's own resizing.
+    assert text_detector.detect(np.full((3, 4000, 3), 255, np.uint8)) == []
+    assert text_detector.detect(np.full((4000, 3, 3), 255, np.uint8)) == []
 
 
 @pytest.mark.slow
