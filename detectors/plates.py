@@ -28,8 +28,9 @@ class PlateCascadeDetector:
     name = "plates"
     categories = frozenset({Category.PLATE})
 
-    def __init__(self, work_side: int = 1280, min_neighbors: int = 3) -> None:
+    def __init__(self, work_side: int = 1024, min_neighbors: int = 3, scale_factor: float = 1.1) -> None:
         self.work_side = work_side
+        self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.info = ModelInfo(
             model=" + ".join(f"cv2.data/{c}" for c in CASCADES),
@@ -66,7 +67,7 @@ class PlateCascadeDetector:
         for index, cascade in enumerate(self._cascades):
             hits, _, weights = cascade.detectMultiScale3(
                 gray,
-                scaleFactor=1.1,
+                scaleFactor=self.scale_factor,
                 minNeighbors=self.min_neighbors,
                 minSize=(24, 8),
                 outputRejectLevels=True,
