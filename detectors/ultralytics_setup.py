@@ -1,0 +1,77 @@
+"""Import ultralytics offline: no hub, no telemetry, no auto-install, no font or weight downloads.
+
+Everything that loads ultralytics (the YOLO runner, `models/train.py`, evaluation scripts) goes through
+`import_ultralytics()`, which must run before ultralytics is first imported:
+
+- `YOLO_OFFLINE=1` makes `ultralytics.utils.is_online()` answer False without opening a socket, so
+  `ONLINE` is False; that turns off the hub, update checks, `check_font` downloads (plots) and
+  `attempt_download_asset` for anything not already on disk.
+- `YOLO_AUTOINSTALL=false` stops `check_requirements` from running pip.
+- Settings `sync=False` (no events/telemetry) and `hub`/`*_api_key` unset; the settings file goes to a
+  private config dir (`YOLO_CONFIG_DIR`, default a `sharesafe-ultralytics` folder in the temp dir) so we
+  never edit a user's own ultralytics settings.
+- Ultralytics sets torch to `cpu_count - 1` threads on CPU (1 on a 2-core machine); we use all cores.
+- The torchvision NMS shim (`detectors.torch_compat`) is installed first when torchvision's ops are missing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any
+
+_lock = threading.Lock()
+_module: dict[str, Any] = {}
+
+OFFLINE_ENV = {
+    "YOLO_OFFLINE": "1",
+    "YOLO_AUTOINSTALL": "false",
+    "YOLO_VERBOSE": "false",
+}
+
+
+def cpu_threads() -> int:
+    """Threads for torch on CPU: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def set_offline_env() -> None:
+    """Set the environment ultralytics reads at import time (idempotent, keeps explicit user values off)."""
+    for key, value in OFFLINE_ENV.items():
+        os.environ[key] = value
+    os.environ.setdefault("YOLO_CONFIG_DIR", str(Path(tempfile.gettempdir()) / "sharesafe-ultralytics"))
+    Path(os.environ["YOLO_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)
+
+
+def import_ultralytics(verbose: bool = False) -> Any:
+    """Return the `ultralytics` module, imported offline with our settings."""
+    with _lock:
+        if "ultralytics" in _module:
+            return _module["ultralytics"]
+        set_offline_env()
+        if verbose:
+            os.environ["YOLO_VERBOSE"] = "true"
+        from detectors.torch_compat import ensure_torchvision_nms
+
+        ensure_torchvision_nms()
+
+        import ultralytics
+        import ultralytics.utils as uu
+        import ultralytics.utils.torch_utils as tu
+
+        if uu.ONLINE:  # pragma: no cover - YOLO_OFFLINE was set before import, so this means it was ignored
+            raise RuntimeError("ultralytics believes it is online despite YOLO_OFFLINE=1")
+        uu.SETTINGS.update({"sync": False, "api_key": "", "openai_api_key": ""})
+        threads = cpu_threads()
+        uu.NUM_THREADS = threads
+        tu.NUM_THREADS = threads  # select_device() resets torch threads to this on CPU
+        import torch
+
+        torch.set_num_threads(threads)
+        _module["ultralytics"] = ultralytics
+        return ultralytics
