@@ -55,6 +55,54 @@ def set_offline_env() -> None:
     Path(os.environ["YOLO_CONFIG_DIR"]).mkdir(parents=True, exist_ok=True)
 
 
+def _local_font(font: str = "Arial.ttf") -> Path | None:
+    """`check_font` without the download: a font already in the config dir or known to matplotlib, else None."""
+    name = Path(font).name
+    from ultralytics.utils import USER_CONFIG_DIR
+
+    if (USER_CONFIG_DIR / name).exists():
+        return USER_CONFIG_DIR / name
+    try:
+        from matplotlib import font_manager
+    except ImportError:
+        return None
+    matches = [
+        f.fname for f in font_manager.fontManager.ttflist if font in f.fname and os.path.exists(f.fname)
+    ]
+    return Path(matches[0]) if matches else None
+
+
+def _patch_network_helpers() -> None:
+    """Close the paths that reach the network even when ultralytics knows it is offline.
+
+    `is_url(url, check=True)` sends an HTTP HEAD whatever `ONLINE` says (used by `check_font`, which training
+    and plotting call to download Arial.ttf); events are switched off for good.
+    """
+    import sys
+
+    import ultralytics.utils.checks as checks
+    import ultralytics.utils.downloads as downloads
+
+    original_is_url = downloads.is_url
+
+    def is_url_offline(url: str | Path, check: bool = False) -> bool:
+        return bool(original_is_url(url, check=False)) and not check
+
+    replacements = {"is_url": is_url_offline, "check_font": _local_font}
+    originals = {"is_url": original_is_url, "check_font": checks.check_font}
+    downloads.is_url = is_url_offline
+    checks.check_font = _local_font
+    for name, module in list(sys.modules.items()):  # modules that imported the helpers by name
+        if not name.startswith("ultralytics") or module is None:
+            continue
+        for attr, new in replacements.items():
+            if getattr(module, attr, None) is originals[attr]:
+                setattr(module, attr, new)
+    events = sys.modules.get("ultralytics.utils.events")
+    if events is not None and hasattr(events, "events"):
+        events.events.enabled = False
+
+
 def import_ultralytics(verbose: bool = False) -> Any:
     """Return the `ultralytics` module, imported offline with our settings."""
     with _lock:
@@ -74,6 +122,7 @@ def import_ultralytics(verbose: bool = False) -> Any:
         if uu.ONLINE:  # pragma: no cover - YOLO_OFFLINE was set before import, so this means it was ignored
             raise RuntimeError("ultralytics believes it is online despite YOLO_OFFLINE=1")
         uu.SETTINGS.update({"sync": False, "api_key": "", "openai_api_key": ""})
+        _patch_network_helpers()
         threads = cpu_threads()
         uu.NUM_THREADS = threads
         tu.NUM_THREADS = threads  # select_device() resets torch threads to this on CPU

