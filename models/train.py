@@ -198,7 +198,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     run = Path(args.run)
     record = json.loads((run / "sharesafe_train.json").read_text())
     hyp = record["hyper_parameters"]
-    imgsz = int(hyp["imgsz"])
+    imgsz = int(args.infer_imgsz or hyp["imgsz"])  # the size the app runs (and validates/exports) at
     weights = run / "weights" / ("best.pt" if (run / "weights" / "best.pt").is_file() else "last.pt")
     work = run / "ship"
     work.mkdir(exist_ok=True)
@@ -360,6 +360,9 @@ def main(argv: list[str] | None = None) -> int:
     f.add_argument("--run", default="/tmp/sharesafe-runs/objects")
     f.add_argument("--name", default="objects")
     f.add_argument("--out-dir", default=str(HERE), help="where the shipped file and manifest go (models/)")
+    f.add_argument(
+        "--infer-imgsz", type=int, default=0, help="inference/export size (default: training imgsz)"
+    )
     f.add_argument("--data", default="", help="data yaml to validate on (default: the run's)")
     args = ap.parse_args(argv)
     if args.cmd == "train":
