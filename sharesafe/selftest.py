@@ -173,7 +173,9 @@ class SelfTest:
             f"{sum(1 for f in result.findings if f.category is c)} {c.value}"
             for c in sorted(found, key=lambda c: c.value)
         )
-        return f"{len(result.findings)} findings ({counts or 'no detectors'}), {len(result.metadata)} metadata items"
+        if not self.detectors:
+            counts = "no detectors"
+        return f"{len(result.findings)} findings ({counts or 'none'}), {len(result.metadata)} metadata items"
 
     def export_photo(self) -> str:
         assert self.scanned is not None, "the scan did not succeed"
