@@ -40,7 +40,7 @@ bundle-test: setup
 	$(PY) -m pytest -q tests/packaging
 
 bundle-startup: setup
-	$(PY) packaging/measure_startup.py dist/sharesafe/sharesafe --runs 3
+	$(PY) packaging/measure_startup.py dist/sharesafe/sharesafe --runs 3 --timings
 
 clean:
 	rm -rf demo-output .pytest_cache .mypy_cache .ruff_cache build dist

@@ -21,30 +21,51 @@ def _offline_env() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
-def _gui_check() -> str:
-    """The desktop window can be built and shown (offscreen when there is no display)."""
-    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
-        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    import importlib
+#: How long the desktop check waits for the app to report its detectors ready.
+GUI_TIMEOUT_S = 300
 
-    app_module = importlib.import_module("desktop.app")
+
+def _gui_check() -> str:
+    """The real desktop app starts, shows its window and loads its detectors, then quits (offscreen
+    when there is no display). Uses the app's own `--timings` lines."""
+    import contextlib
+    import io
+    import tempfile
+    from pathlib import Path
+
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import desktop.app as gui
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
-    window_cls = getattr(app_module, "MainWindow", None)
-    if window_cls is None:
-        return f"desktop.app imported, Qt platform {QApplication.platformName()} (no MainWindow to show)"
-    window = window_cls()
-    window.show()
-    for _ in range(5):
-        app.processEvents()
-    shown = window.isVisible()
-    title = window.windowTitle()
-    window.close()
-    app.processEvents()
-    if not shown:
-        raise RuntimeError("the main window did not become visible")
-    return f"'{title}' shown on Qt platform {QApplication.platformName()}"
+    timed_out: list[bool] = []
+
+    def give_up() -> None:
+        timed_out.append(True)
+        app.quit()
+
+    QTimer.singleShot(GUI_TIMEOUT_S * 1000, give_up)
+    log = io.StringIO()
+    with tempfile.TemporaryDirectory(prefix="sharesafe-gui-check-") as tmp, contextlib.redirect_stderr(log):
+        try:
+            code = gui.main(["--timings", "--quit-when-ready", "--settings", str(Path(tmp) / "settings.ini")])
+        except SystemExit as exc:  # e.g. an argument the app does not know
+            raise RuntimeError(f"the desktop app exited ({exc.code}): {log.getvalue()[-500:]}") from None
+    if timed_out:
+        raise RuntimeError(f"the desktop app was not ready within {GUI_TIMEOUT_S} s")
+    timings = dict(
+        line.removeprefix("timing: ").rsplit(" ", 2)[:2]
+        for line in log.getvalue().splitlines()
+        if line.startswith("timing: ")
+    )
+    if code != 0 or "window shown" not in timings or "detectors ready" not in timings:
+        raise RuntimeError(f"exit {code}, timings {timings}: {log.getvalue()[-500:]}")
+    return (
+        f"on Qt platform {QApplication.platformName()}; window shown at {timings['window shown']} s, "
+        f"detectors ready at {timings['detectors ready']} s"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -51,7 +51,9 @@ def _viewable(display: str, title: str) -> bool:
     return False
 
 
-def measure(app: Path, title: str, timeout: float, display: str, home: Path) -> tuple[float, str]:
+def measure(
+    app: Path, title: str, timeout: float, display: str, home: Path, extra: list[str]
+) -> tuple[float, str]:
     env = {
         "PATH": "/usr/bin:/bin",
         "HOME": str(home),
@@ -61,7 +63,7 @@ def measure(app: Path, title: str, timeout: float, display: str, home: Path) -> 
     }
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [str(app)],
+        [str(app), *extra],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -94,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--title", default="ShareSafe")
     p.add_argument("--timeout", type=float, default=120.0)
+    p.add_argument(
+        "--timings",
+        action="store_true",
+        help="start it as `gui --timings` so the app prints its own window-shown/detectors-ready times",
+    )
     args = p.parse_args(argv)
     if not args.app.is_file():
         print(f"no app at {args.app}; build it with `make bundle`", file=sys.stderr)
@@ -116,7 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             time.sleep(0.05)
         for i in range(args.runs):
             with tempfile.TemporaryDirectory(prefix="sharesafe-home-") as home:
-                shown, output = measure(args.app, args.title, args.timeout, display, Path(home))
+                extra = ["gui", "--timings"] if args.timings else []
+                shown, output = measure(args.app, args.title, args.timeout, display, Path(home), extra)
             label = "first run (coldest)" if i == 0 else f"run {i + 1}"
             print(f"{label}: window shown after {shown:.2f} s")
             lines = [ln for ln in output.splitlines() if ln.strip()]
