@@ -14,11 +14,25 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sharesafe import __version__, backends
+from sharesafe import __version__, audit, backends
 from sharesafe.detector import Detector
 from sharesafe.fsutil import atomic_write
 from sharesafe.image import DEFAULT_MAX_PIXELS
 from sharesafe.pipeline import ExportOptions, ScanOptions, collect_paths, export, scan
+from sharesafe.policy import (
+    DEFAULT_PROFILE,
+    Action,
+    PolicyAssessment,
+    PolicyError,
+    Profile,
+    Reason,
+    ReviewState,
+    annotate_scan_json,
+    evaluate,
+    load_profile,
+    profile_sources,
+    shadowed_user_files,
+)
 from sharesafe.redact import Shape, Style
 from sharesafe.review import Review
 from sharesafe.types import ExportResult, Risk, ScanResult
@@ -52,6 +66,12 @@ def _add_detector_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("-r", "--recursive", action="store_true", help="look inside sub-folders too")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--policy",
+        metavar="NAME",
+        default=DEFAULT_PROFILE,
+        help=f"policy profile to judge photos by (default {DEFAULT_PROFILE}; see `sharesafe policies`)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -96,6 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="skip re-running the detectors on the export (metadata is always re-checked)",
     )
+    p_clean.add_argument(
+        "--full-detail",
+        action="store_true",
+        help="put metadata values, recognised text and full paths in the audit record "
+        "(by default it says only what was removed)",
+    )
     _add_detector_options(p_clean)
 
     p_demo = sub.add_parser("demo", help="make sample photos, scan them and write safe copies + a report")
@@ -114,6 +140,12 @@ def build_parser() -> argparse.ArgumentParser:
     p_self.add_argument(
         "--keep", type=Path, metavar="DIR", help="keep the generated photo and its safe copy in DIR"
     )
+
+    p_pol = sub.add_parser("policies", help="list the policy profiles, or show one with its reasons")
+    pol_sub = p_pol.add_subparsers(dest="policies_command", metavar="SUBCOMMAND", parser_class=_Parser)
+    p_show = pol_sub.add_parser("show", help="show a profile: every rule, its reasons and citations")
+    p_show.add_argument("name", metavar="NAME")
+    p_show.add_argument("--json", action="store_true", help="print the profile as JSON")
 
     p_gui = sub.add_parser("gui", help="open the desktop app")
     p_gui.add_argument("paths", nargs="*", type=Path, metavar="PATH")
@@ -138,28 +170,72 @@ def _progress(total: int, quiet: bool, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, disable=quiet or total < 2 or None)
 
 
-def _file_json(result: ScanResult, exported: ExportResult | None = None) -> dict[str, Any]:
+def _file_json(
+    result: ScanResult,
+    exported: ExportResult | None = None,
+    assessment: PolicyAssessment | None = None,
+) -> dict[str, Any]:
     doc = result.to_json()
+    if assessment is not None:
+        annotate_scan_json(doc, assessment)
     if exported is not None:
         doc["export"] = exported.to_json()
     return doc
 
 
-def _print_result(result: ScanResult, out: TextIO, exported: ExportResult | None = None) -> None:
+def _first_per_document(reasons: Sequence[Reason]) -> list[Reason]:
+    seen: set[str] = set()
+    out = []
+    for r in reasons:
+        if r.citation.document.key not in seen:
+            seen.add(r.citation.document.key)
+            out.append(r)
+    return out
+
+
+def _print_result(
+    result: ScanResult,
+    out: TextIO,
+    exported: ExportResult | None = None,
+    assessment: PolicyAssessment | None = None,
+) -> None:
     if result.error:
         print(f"ERROR  {result.path}: {result.error}", file=out)
         return
     status = "RISKS" if result.has_risks else "OK   "
     print(f"{status}  {result.path}  ({result.format} {result.width}x{result.height})", file=out)
-    for f in result.findings:
+    if assessment is not None:
+        print(f"       verdict: {assessment.verdict.text} (policy {assessment.profile})", file=out)
+        for note in assessment.notes:
+            print(f"       note: {note}", file=out)
+    for i, f in enumerate(result.findings):
         detail = f" '{f.detail}'" if f.detail else ""
+        decision = assessment.findings[i] if assessment is not None else None
+        sev = f"{decision.severity.value:<5} " if decision is not None else ""
         print(
-            f"       {f.category.value:<9} {f.label}{detail}  score {f.score:.2f}  box {f.box.as_list()}",
+            f"       {sev}{f.category.value:<9} {f.label}{detail}  score {f.score:.2f}  box {f.box.as_list()}",
             file=out,
         )
-    for m in result.metadata:
-        if m.risk.rank >= Risk.MEDIUM.rank:
-            print(f"       {m.risk.value:<6} {m.group} {m.tag}: {m.value}  - {m.why}", file=out)
+        if decision is not None:
+            if decision.unfixable_because:
+                print(f"             cannot be fixed: {decision.unfixable_because}", file=out)
+            shown = _first_per_document(decision.reasons)
+            for r in shown:
+                print(f"             - {r.text} [{r.citation}]", file=out)
+            if len(shown) < len(decision.reasons):
+                hidden = len(decision.reasons) - len(shown)
+                print(f"             (+{hidden} more; see --json or `sharesafe policies show`)", file=out)
+    reasons_shown: set[str] = set()
+    for j, m in enumerate(result.metadata):
+        decision = assessment.metadata[j] if assessment is not None else None
+        if m.risk.rank >= Risk.MEDIUM.rank or (decision is not None and decision.needs_fix):
+            sev = f"{decision.severity.value:<5} " if decision is not None else ""
+            print(f"       {sev}{m.risk.value:<6} {m.group} {m.tag}: {m.value}  - {m.why}", file=out)
+            if decision is not None and decision.reasons and m.kind.value not in reasons_shown:
+                reasons_shown.add(m.kind.value)
+                r = decision.reasons[0]
+                more = f" (+{len(decision.reasons) - 1} more)" if len(decision.reasons) > 1 else ""
+                print(f"             - {r.text} [{r.citation}]{more}", file=out)
     for name, message in result.detector_errors.items():
         print(f"       detector {name} failed: {message}", file=out)
     if exported is not None:
@@ -190,6 +266,11 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=err)
         return EXIT_USAGE
+    try:
+        profile = load_profile(args.policy)
+    except PolicyError as exc:
+        print(f"error: {exc}", file=err)
+        return EXIT_USAGE
     scan_opts = ScanOptions(max_pixels=args.max_pixels)
     export_opts = None
     if do_export:
@@ -205,25 +286,35 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
     results: list[ScanResult] = []
     exports: list[ExportResult] = []
     docs: list[dict[str, Any]] = []
+    entries: list[audit.AuditEntry] = []
     with _progress(
         len(paths), args.quiet or not err.isatty(), "cleaning" if do_export else "scanning"
     ) as bar:
         for path in paths:
             result = scan(path, detectors, scan_opts)
             results.append(result)
+            assessment = evaluate(result, profile)
             exported = None
             if export_opts is not None:
                 review = Review(result, style=export_opts.style, shape=export_opts.shape)
+                # The profile decides what is covered by default: "cover" yes, "ask"/"none" no.
+                review.cover = [d.action is Action.COVER for d in assessment.findings]
                 if export_opts.metadata_only:
                     review.cover = [False] * len(result.findings)
                 exported = export(result, args.out, review, export_opts, detectors)
                 exports.append(exported)
+                if exported.output is not None:
+                    entry = audit.AuditEntry(result, exported, assessment, ReviewState.from_review(review))
+                    entries.append(entry)
+                    _write_audit(err, [entry], *audit.audit_stem(exported.output), args.full_detail)
             if args.json:
-                docs.append(_file_json(result, exported))
+                docs.append(_file_json(result, exported, assessment))
             else:
                 bar.clear()
-                _print_result(result, out, exported)
+                _print_result(result, out, exported, assessment)
             bar.update(1)
+    if len(entries) > 1:
+        _write_audit(err, entries, args.out, audit.batch_stem(), args.full_detail)
     if args.json:
         json.dump({"files": docs}, out, indent=2)
         out.write("\n")
@@ -238,6 +329,142 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
     return _exit_code(results, exports)
 
 
+def _write_audit(
+    err: TextIO,
+    entries: list[audit.AuditEntry],
+    directory: Path,
+    stem: str,
+    full_detail: bool,
+    overwrite: bool = False,
+) -> None:
+    try:
+        audit.write_audit(entries, directory, stem, full_detail=full_detail, overwrite=overwrite)
+    except OSError as exc:
+        print(f"warning: could not write the audit record {directory / stem}.*: {exc}", file=err)
+
+
+def _run_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.policies_command == "show":
+        try:
+            profile = load_profile(args.name)
+        except PolicyError as exc:
+            print(f"error: {exc}", file=err)
+            return EXIT_USAGE
+        if args.json:
+            json.dump(_profile_json(profile), out, indent=2)
+            out.write("\n")
+        else:
+            _print_profile(profile, out)
+        return EXIT_CLEAN
+    status = EXIT_CLEAN
+    for name, origin in profile_sources():
+        try:
+            profile = load_profile(name)
+        except PolicyError as exc:
+            print(f"{name:<18} INVALID  {origin}\n    {exc}", file=out)
+            status = EXIT_FAILED
+            continue
+        mark = " (default)" if name == DEFAULT_PROFILE else ""
+        where = "" if origin == "built-in" else f"  [{origin}]"
+        print(f"{name:<18} {profile.title}{mark}{where}", file=out)
+    for path in shadowed_user_files():
+        print(f"warning: {path} is ignored: a built-in profile has that name; rename it", file=err)
+    return status
+
+
+def _rule_target(rule: Any) -> str:
+    target = rule.category.value if rule.category is not None else f"metadata: {rule.metadata.value}"
+    if rule.text_classes:
+        target += " [" + ", ".join(sorted(rule.text_classes)) + "]"
+    if rule.labels:
+        target += " label=" + "/".join(sorted(rule.labels))
+    return target
+
+
+def _profile_json(profile: Profile) -> dict[str, Any]:
+    def reasons(items: Any) -> list[dict[str, str]]:
+        return [r.to_json() for r in items]
+
+    return {
+        "name": profile.name,
+        "title": profile.title,
+        "summary": profile.summary,
+        "unites": list(profile.members),
+        "documents": [{"key": d.key, "title": d.title, "short": d.short} for d in profile.documents],
+        "rules": [
+            {
+                "id": r.id,
+                "source": r.source,
+                "category": r.category.value if r.category else None,
+                "metadata": r.metadata.value if r.metadata else None,
+                "text_class": sorted(r.text_classes),
+                "label": sorted(r.labels),
+                "severity": r.severity.value,
+                "action": r.action.value,
+                "do_not_share_above": r.do_not_share_above,
+                "reasons": reasons(r.reasons),
+            }
+            for r in profile.rules
+        ],
+        "combinations": [
+            {
+                "id": c.id,
+                "description": c.description,
+                "severity": c.severity.value,
+                "action": c.action.value,
+                "fixable": c.fixable,
+                "reasons": reasons(c.reasons),
+            }
+            for c in profile.combinations
+        ],
+        "considered_not_applicable": [
+            {"document": s.document.short, "section": s.section, "rule": s.rule, "why": s.why}
+            for s in profile.not_applicable
+        ],
+        "check_yourself": [
+            {"document": s.document.short, "section": s.section, "rule": s.rule, "why": s.why}
+            for s in profile.check_yourself
+        ],
+    }
+
+
+def _print_profile(profile: Profile, out: TextIO) -> None:
+    print(f"{profile.name}: {profile.title}", file=out)
+    if profile.summary:
+        print(f"  {profile.summary}", file=out)
+    if profile.members:
+        print(f"  unites: {', '.join(profile.members)}", file=out)
+    print("\nDocuments:", file=out)
+    for d in profile.documents:
+        print(f"  {d.short}: {d.title}", file=out)
+    sources = list(dict.fromkeys(r.source for r in profile.rules))
+    for source in sources:
+        heading = "Rules" if len(sources) == 1 else f"Rules from {source}"
+        print(f"\n{heading}:", file=out)
+        for r in (r for r in profile.rules if r.source == source):
+            limit = (
+                f", do not share if it fills >= {r.do_not_share_above:.0%}" if r.do_not_share_above else ""
+            )
+            print(f"  {_rule_target(r)}: {r.severity.value}, {r.action.value}{limit}", file=out)
+            for reason in r.reasons:
+                print(f"      - {reason.text} [{reason.citation}]", file=out)
+    if profile.combinations:
+        print("\nCombinations:", file=out)
+        for c in profile.combinations:
+            fix = "" if c.fixable else ", cannot be fixed by covering"
+            print(f"  {c.description or c.id}: {c.severity.value}, {c.action.value}{fix}", file=out)
+            for reason in c.reasons:
+                print(f"      - {reason.text} [{reason.citation}]", file=out)
+    if profile.check_yourself:
+        print("\nCheck these yourself (no detector looks for them):", file=out)
+        for s in profile.check_yourself:
+            print(f"  {s.document.short}, {s.section}: {s.rule}\n      ({s.why})", file=out)
+    if profile.not_applicable:
+        print("\nConsidered and not applicable to photos:", file=out)
+        for s in profile.not_applicable:
+            print(f"  {s.document.short}, {s.section}: {s.rule}\n      ({s.why})", file=out)
+
+
 def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from sharesafe.samples import write_samples
 
@@ -249,18 +476,29 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         f"{', '.join(d.name for d in detectors) or 'none (metadata only)'}",
         file=out,
     )
+    profile = load_profile(DEFAULT_PROFILE)
     files: list[dict[str, Any]] = []
+    entries: list[audit.AuditEntry] = []
     for path in samples:
         result = scan(path, detectors)
-        exported = (
-            export(result, base / "safe", Review(result), ExportOptions(), detectors) if result.ok else None
-        )
-        _print_result(result, out, exported)
-        files.append(_file_json(result, exported))
+        assessment = evaluate(result, profile)
+        exported = None
+        if result.ok:
+            review = Review(result)
+            review.cover = [d.action is Action.COVER for d in assessment.findings]
+            exported = export(result, base / "safe", review, ExportOptions(), detectors)
+            if exported.output is not None:
+                state = ReviewState.from_review(review)
+                entries.append(audit.AuditEntry(result, exported, assessment, state))
+        _print_result(result, out, exported, assessment)
+        files.append(_file_json(result, exported, assessment))
     report = base / "report.json"
     atomic_write(report, (json.dumps({"files": files}, indent=2) + "\n").encode(), overwrite=True)
     made = sum(1 for f in files if f.get("export", {}).get("verified"))
     print(f"\n{made} safe copies in {base / 'safe'}; report: {report}", file=out)
+    if entries:
+        _write_audit(err, entries, base / "audit", "demo-audit", False, overwrite=True)
+        print(f"audit record: {base / 'audit' / 'demo-audit.html'} (.json, .csv)", file=out)
     return EXIT_CLEAN if made else EXIT_FAILED
 
 
@@ -320,6 +558,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return _run_detectors_list(out)
     if args.command == "self-test":
         return _run_self_test(args, out, err)
+    if args.command == "policies":
+        return _run_policies(args, out, err)
     if args.command == "gui":
         return _run_gui(args)
     parser.error(f"unknown command {args.command}")

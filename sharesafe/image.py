@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 
 from sharesafe import formats
 from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
@@ -48,6 +48,14 @@ class LoadedImage:
     orientation: int  # the EXIF orientation that was applied (1 = none)
     alpha: npt.NDArray[np.uint8] | None = None  # (height, width) when the source had transparency
     frames: int = 1
+    #: The same pixels converted to sRGB when the file carried another colour profile (else None).
+    srgb_pixels: npt.NDArray[np.uint8] | None = None
+    icc_name: str | None = None
+
+    @property
+    def export_pixels(self) -> npt.NDArray[np.uint8]:
+        """What an export should encode: sRGB, because exports carry no colour profile."""
+        return self.srgb_pixels if self.srgb_pixels is not None else self.pixels
 
     @property
     def width(self) -> int:
@@ -96,14 +104,53 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                 img.load()
                 orientation = _orientation(img)
                 upright = ImageOps.exif_transpose(img) if orientation not in (0, 1) else img
+                icc = upright.info.get("icc_profile") or img.info.get("icc_profile")
                 rgb, alpha = _to_rgb(upright)
+                converted = _to_srgb(rgb, icc) if icc else None
             except (OSError, ValueError, SyntaxError, EOFError) as exc:
                 raise CorruptImageError(f"{fmt} file is damaged or truncated: {exc}") from exc
             except Image.DecompressionBombError as exc:  # pragma: no cover - guarded above
                 raise ImageTooLargeError(str(exc)) from exc
     finally:
         Image.MAX_IMAGE_PIXELS = previous_limit
-    return LoadedImage(pixels=rgb, format=fmt, orientation=orientation, alpha=alpha, frames=frames)
+    return LoadedImage(
+        pixels=rgb,
+        format=fmt,
+        orientation=orientation,
+        alpha=alpha,
+        frames=frames,
+        srgb_pixels=converted,
+        icc_name=_profile_name(icc) if icc else None,
+    )
+
+
+def _profile_name(icc: bytes) -> str | None:
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        name = ImageCms.getProfileDescription(profile).strip()
+        return name or None
+    except (OSError, ImageCms.PyCMSError, TypeError, ValueError):
+        return None
+
+
+def _to_srgb(rgb: npt.NDArray[np.uint8], icc: bytes) -> npt.NDArray[np.uint8] | None:
+    """Convert pixels tagged with a non-sRGB profile (e.g. Display P3 from phones) to sRGB, so the
+    export, which carries no profile, shows the same colours. None when already sRGB or unusable."""
+    name = (_profile_name(icc) or "").lower()
+    if not name or "srgb" in name:
+        return None
+    try:
+        src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        dst = ImageCms.createProfile("sRGB")
+        transform = ImageCms.buildTransform(
+            src, dst, "RGB", "RGB", renderingIntent=ImageCms.Intent.PERCEPTUAL
+        )
+        out = ImageCms.applyTransform(Image.fromarray(rgb, "RGB"), transform)
+        if out is None:
+            return None
+        return np.array(out, dtype=np.uint8)
+    except (OSError, ImageCms.PyCMSError, TypeError, ValueError):
+        return None
 
 
 def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:

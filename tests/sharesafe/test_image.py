@@ -104,3 +104,21 @@ def test_loaded_pixels_are_a_private_copy() -> None:
     a = load_image_bytes(data)
     a.pixels[:] = 0
     assert load_image_bytes(data).pixels.any()
+
+
+def test_non_srgb_profile_is_converted_for_export() -> None:
+    from PIL import ImageCms
+
+    from tests.sharesafe.icc_fixture import wide_gamut_profile
+
+    pixels = np.full((8, 8, 3), (200, 100, 50), dtype=np.uint8)
+    tagged = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=wide_gamut_profile()))
+    assert tagged.icc_name == "Test Wide Gamut P3"
+    assert tagged.srgb_pixels is not None
+    assert np.array_equal(tagged.pixels, pixels)  # detectors see the stored values
+    assert not np.array_equal(tagged.export_pixels, pixels)  # the export is converted to sRGB
+    assert int(tagged.export_pixels[0, 0, 0]) > 200  # P3 red is more saturated than sRGB red
+
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    plain = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=srgb))
+    assert plain.srgb_pixels is None and plain.export_pixels is plain.pixels

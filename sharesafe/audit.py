@@ -1,0 +1,591 @@
+"""The audit record written beside every safe copy: JSON for machines, CSV for a batch, HTML for people.
+
+The record says what was checked and what was done, never what was found in the metadata or read
+in the picture: no pixels, no GPS coordinates, no serial numbers or owner names, no recognised text.
+"GPS location present - removed" is recorded; the coordinates are not. `full_detail=True` (the
+user's explicit choice) adds the values and full paths.
+
+All three files are written atomically (a temporary file in the same folder, then `os.replace`).
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import os
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, ClassVar
+
+from sharesafe import __version__
+from sharesafe.fsutil import atomic_write
+from sharesafe.policy import Decision, PolicyAssessment, ReviewState
+from sharesafe.types import Box, Category, ExportResult, Finding, MetadataItem, MetadataKind, ScanResult
+
+RECORD_VERSION = 1
+
+#: Categories whose label may be recognised text; the record shows the class, not the text.
+_TEXT_LIKE = frozenset(
+    {Category.TEXT, Category.PLATE, Category.CODE, Category.DOCUMENT, Category.SCREEN, Category.BADGE}
+)
+
+#: How each metadata kind is described when removed (never its value).
+_KIND_NOTE = {
+    MetadataKind.LOCATION: "Location present - removed",
+    MetadataKind.DEVICE: "Device identity (make, model, serial numbers, owner) present - removed",
+    MetadataKind.PEOPLE: "Names of people (author, owner, tagged people) present - removed",
+    MetadataKind.TIME: "Dates and times present - removed",
+    MetadataKind.HIDDEN: "Hidden extras (thumbnails, edit history, embedded data) present - removed",
+    MetadataKind.TECHNICAL: "Technical camera and file details present - removed",
+}
+
+_SAFE_TAG = re.compile(r"^[A-Za-z0-9 _:.()/-]{1,48}$")
+
+
+class Decided:
+    """Stable strings for what happened to each finding."""
+
+    COVERED = "covered"
+    LEFT_BY_USER = "left_by_user"
+    MANUAL_REGION = "manual_region"
+    NOT_COVERED = "not_covered"
+
+    TEXT: ClassVar[dict[str, str]] = {
+        COVERED: "covered",
+        LEFT_BY_USER: "left by the user",
+        MANUAL_REGION: "manual region (covered)",
+        NOT_COVERED: "not covered",
+    }
+
+
+@dataclass(slots=True)
+class AuditEntry:
+    """One exported file: its scan, the export, and the policy's assessment (and the user's review)."""
+
+    scan: ScanResult
+    export: ExportResult
+    assessment: PolicyAssessment
+    review: ReviewState | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPaths:
+    json: Path
+    csv: Path
+    html: Path
+
+    def all(self) -> tuple[Path, Path, Path]:
+        return (self.json, self.csv, self.html)
+
+
+def audit_stem(output: Path) -> tuple[Path, str]:
+    """Folder and file stem for the record beside one safe copy: photo.safe.jpg -> photo.safe.audit.*"""
+    return output.parent, f"{output.stem}.audit"
+
+
+def batch_stem(now: datetime | None = None) -> str:
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"sharesafe-audit-{stamp}"
+
+
+# -- building the record ------------------------------------------------------------------------
+
+
+def _same(a: Finding, b: Finding) -> bool:
+    return a == b or (a.category is b.category and a.box.iou(b.box) >= 0.5)
+
+
+def _index_of(finding: Finding, pool: Sequence[Finding]) -> int | None:
+    for i, other in enumerate(pool):
+        if other == finding:
+            return i
+    for i, other in enumerate(pool):
+        if _same(other, finding):
+            return i
+    return None
+
+
+def _text_class(finding: Finding) -> str | None:
+    value = finding.extra.get("text_class")
+    return value if isinstance(value, str) and re.fullmatch(r"[a-z_]{1,32}", value) else None
+
+
+def _label(finding: Finding, full_detail: bool) -> str:
+    if full_detail or finding.category not in _TEXT_LIKE:
+        return finding.label
+    return _text_class(finding) or finding.category.value
+
+
+def _reasons_json(decision: Decision | None) -> list[dict[str, str]]:
+    if decision is None:
+        return []
+    return [{"text": r.text, "citation": str(r.citation)} for r in decision.reasons]
+
+
+def _finding_json(
+    index: int | None,
+    finding: Finding,
+    decided: str,
+    decision: Decision | None,
+    full_detail: bool,
+) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "index": index,
+        "category": finding.category.value,
+        "label": _label(finding, full_detail),
+        "text_class": _text_class(finding),
+        "score": round(float(finding.score), 4),
+        "box": finding.box.as_list(),
+        "detector": finding.detector,
+        "decision": decided,
+        "decision_text": Decided.TEXT[decided],
+        "severity": decision.severity.value if decision else None,
+        "action": decision.action.value if decision else None,
+        "reasons": _reasons_json(decision),
+    }
+    if full_detail:
+        out["detail"] = finding.detail
+        out["extra"] = {k: str(v) for k, v in finding.extra.items()}
+    return out
+
+
+def _metadata_summary(items: Iterable[MetadataItem]) -> tuple[dict[str, int], list[str]]:
+    items = list(items)
+    counts = Counter(m.kind.value for m in items)
+    notes: list[str] = []
+    for kind in MetadataKind:
+        mine = [m for m in items if m.kind is kind]
+        if not mine:
+            continue
+        note = _KIND_NOTE[kind]
+        if kind is MetadataKind.LOCATION and any("gps" in (m.group + m.tag).lower() for m in mine):
+            note = "GPS location present - removed"
+        tags = sorted({m.tag for m in mine if _SAFE_TAG.match(m.tag)})
+        if tags:
+            shown = ", ".join(tags[:12]) + (f" and {len(tags) - 12} more" if len(tags) > 12 else "")
+            note += f" ({len(mine)} item{'s' if len(mine) != 1 else ''}: {shown})"
+        notes.append(note)
+    return {k.value: counts[k.value] for k in MetadataKind if counts[k.value]}, notes
+
+
+def _metadata_policy(scan: ScanResult, assessment: PolicyAssessment) -> dict[str, dict[str, Any]]:
+    """Per metadata kind: the strictest decision the profile gave any item of that kind, and why."""
+    out: dict[str, dict[str, Any]] = {}
+    for item, decision in zip(scan.metadata, assessment.metadata, strict=False):
+        kind = item.kind.value
+        current = out.get(kind)
+        if current is None or decision.severity.rank > current["_rank"]:
+            out[kind] = {
+                "_rank": decision.severity.rank,
+                "severity": decision.severity.value,
+                "action": decision.action.value,
+                "reasons": _reasons_json(decision),
+            }
+    for value in out.values():
+        del value["_rank"]
+    return out
+
+
+def _scrub(message: str | None, *paths: Path | None) -> str | None:
+    """Drop folder names (which may hold a user name) from an error message."""
+    if message is None:
+        return None
+    for path in paths:
+        if path is not None and str(path.parent) not in ("", "."):
+            message = message.replace(str(path.parent) + os.sep, "")
+    return message
+
+
+def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
+    scan, export, assessment = entry.scan, entry.export, entry.assessment
+    review = entry.review or ReviewState()
+    findings: list[dict[str, Any]] = []
+    covered_used: set[int] = set()
+    for i, finding in enumerate(scan.findings):
+        decision = assessment.findings[i] if i < len(assessment.findings) else None
+        free = [j for j in range(len(export.covered)) if j not in covered_used]
+        hit = _index_of(finding, [export.covered[j] for j in free])
+        if hit is not None:
+            covered_used.add(free[hit])
+            decided = Decided.MANUAL_REGION if finding.category is Category.MANUAL else Decided.COVERED
+        elif i in review.left or _index_of(finding, export.left) is not None:
+            decided = Decided.LEFT_BY_USER
+        else:
+            decided = Decided.NOT_COVERED
+        findings.append(_finding_json(i, finding, decided, decision, full_detail))
+    # Regions covered that the scan did not report: the user's own (manual) regions.
+    manual_boxes: list[Box] = []
+    for j, finding in enumerate(export.covered):
+        if j in covered_used:
+            continue
+        decided = Decided.MANUAL_REGION if finding.category is Category.MANUAL else Decided.COVERED
+        if finding.category is Category.MANUAL:
+            manual_boxes.append(finding.box)
+        findings.append(_finding_json(None, finding, decided, None, full_detail))
+    for box in review.manual:
+        if any(box == b for b in manual_boxes):
+            continue
+        manual = Finding(Category.MANUAL, "manual", 1.0, box, "user")
+        findings.append(_finding_json(None, manual, Decided.MANUAL_REGION, None, full_detail))
+
+    removed_counts, removed_notes = _metadata_summary(export.metadata_removed)
+    leftover_counts, _ = _metadata_summary(export.leftover)
+    if export.verified:
+        verification_text = (
+            "Verified: the safe copy was read back from disk and checked; no revealing metadata remains"
+            + ("; the pixels are unchanged." if export.mode == "lossless" else ".")
+        )
+    else:
+        problems = []
+        if export.leftover:
+            problems.append(f"{len(export.leftover)} metadata item(s) still present")
+        if export.rescan_findings:
+            problems.append(f"the re-scan of the copy found {len(export.rescan_findings)} finding(s)")
+        if export.error:
+            problems.append("the export failed")
+        verification_text = "NOT verified" + (": " + "; ".join(problems) if problems else "") + "."
+    source_name = str(export.source) if full_detail else export.source.name
+    output_name = None
+    if export.output is not None:
+        output_name = str(export.output) if full_detail else export.output.name
+    record: dict[str, Any] = {
+        "input": {"name": source_name, "sha256": export.source_sha256 or scan.sha256, "format": scan.format},
+        "output": {"name": output_name, "sha256": export.output_sha256, "mode": export.mode},
+        "image": {"width": scan.width, "height": scan.height},
+        "profile": {"name": assessment.profile, "title": assessment.profile_title},
+        "verdict": assessment.verdict.value,
+        "verdict_text": assessment.verdict.text,
+        "policy_notes": list(assessment.notes),
+        "findings": findings,
+        "findings_left_against_policy": sum(
+            1
+            for f in findings
+            if f["decision"] == Decided.LEFT_BY_USER and f["severity"] in ("block", "warn")
+        ),
+        "metadata_removed": {
+            "total": len(export.metadata_removed),
+            "by_kind": removed_counts,
+            "notes": removed_notes,
+            "policy_by_kind": _metadata_policy(scan, assessment),
+        },
+        "verification": {
+            "verified": export.verified,
+            "text": verification_text,
+            "metadata_left": leftover_counts,
+            "rescan_findings": len(export.rescan_findings),
+        },
+        "error": _scrub(export.error, export.source, export.output),
+    }
+    if full_detail:
+        record["metadata_removed"]["items"] = [m.to_json() for m in export.metadata_removed]
+        record["verification"]["metadata_left_items"] = [m.to_json() for m in export.leftover]
+    return record
+
+
+def build_record(
+    entries: Sequence[AuditEntry], *, full_detail: bool = False, now: datetime | None = None
+) -> dict[str, Any]:
+    """The audit record as a JSON-ready dict (the JSON file's content)."""
+    created = (now or datetime.now(UTC)).astimezone(UTC).replace(microsecond=0)
+    return {
+        "record": "sharesafe-audit",
+        "record_version": RECORD_VERSION,
+        "sharesafe_version": __version__,
+        "created": created.isoformat().replace("+00:00", "Z"),
+        "full_detail": full_detail,
+        "privacy": (
+            "Full detail: metadata values, recognised text and full paths are included."
+            if full_detail
+            else "This record holds no pixels, no metadata values (no GPS coordinates, serial numbers "
+            "or names) and no recognised text."
+        ),
+        "files": [_file_record(e, full_detail) for e in entries],
+    }
+
+
+# -- writing --------------------------------------------------------------------------------------
+
+_CSV_COLUMNS = [
+    "file",
+    "input_sha256",
+    "output_file",
+    "output_sha256",
+    "profile",
+    "verdict",
+    "verified",
+    "finding_index",
+    "category",
+    "label",
+    "text_class",
+    "score",
+    "x1",
+    "y1",
+    "x2",
+    "y2",
+    "decision",
+    "severity",
+    "action",
+    "reasons",
+    "citations",
+    "metadata_removed",
+]
+
+
+def _cell(value: Any) -> str:
+    """A CSV cell that a spreadsheet will not run as a formula."""
+    text = "" if value is None else str(value)
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        text = "'" + text
+    return text
+
+
+def render_csv(record: dict[str, Any]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(_CSV_COLUMNS)
+    for f in record["files"]:
+        removed = "; ".join(f"{k}:{v}" for k, v in f["metadata_removed"]["by_kind"].items())
+        common = [
+            f["input"]["name"],
+            f["input"]["sha256"],
+            f["output"]["name"],
+            f["output"]["sha256"],
+            f["profile"]["name"],
+            f["verdict"],
+            "yes" if f["verification"]["verified"] else "no",
+        ]
+        rows = f["findings"] or [None]
+        for finding in rows:
+            if finding is None:
+                cells = ["", "", "", "", "", "", "", "", "", "no findings", "", "", "", ""]
+            else:
+                x1, y1, x2, y2 = finding["box"]
+                cells = [
+                    finding["index"],
+                    finding["category"],
+                    finding["label"],
+                    finding["text_class"],
+                    finding["score"],
+                    x1,
+                    y1,
+                    x2,
+                    y2,
+                    finding["decision"],
+                    finding["severity"],
+                    finding["action"],
+                    " | ".join(r["text"] for r in finding["reasons"]),
+                    " | ".join(r["citation"] for r in finding["reasons"]),
+                ]
+            writer.writerow([_cell(v) for v in [*common, *cells, removed]])
+    return buf.getvalue()
+
+
+_CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;margin:2em auto;
+max-width:1100px;color:#1b1f24;line-height:1.45;padding:0 1em}
+h1{font-size:1.6em;margin-bottom:.2em}
+h2{font-size:1.25em;margin:1.6em 0 .4em;border-bottom:2px solid #d0d7de;padding-bottom:.2em}
+h3{font-size:1.05em;margin:1.2em 0 .3em}
+.meta{color:#57606a;font-size:.92em}
+table{border-collapse:collapse;width:100%;margin:.4em 0 1em;font-size:.92em}
+th,td{border:1px solid #d0d7de;padding:.35em .55em;text-align:left;vertical-align:top}
+th{background:#f3f5f7}
+td.num{text-align:right;font-variant-numeric:tabular-nums}
+code{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.88em;word-break:break-all}
+.verdict{display:inline-block;padding:.25em .7em;border-radius:4px;font-weight:600;color:#fff}
+.do_not_share{background:#b42318}.share_after_fixes{background:#b54708}.looks_safe{background:#067647}
+.sev{font-weight:600}.sev-block{color:#b42318}.sev-warn{color:#b54708}.sev-note{color:#57606a}
+.ok{color:#067647;font-weight:600}.bad{color:#b42318;font-weight:600}
+.cite{color:#57606a;font-size:.9em}
+td.box{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.85em;white-space:nowrap}
+details summary{color:#57606a;cursor:pointer;font-size:.9em}
+ul.reasons{margin:0;padding-left:1.1em}
+.note{background:#f6f8fa;border-left:4px solid #8c959f;padding:.5em .8em;margin:.8em 0}
+"""
+
+
+def _e(value: Any) -> str:
+    return html.escape("" if value is None else str(value), quote=True)
+
+
+def _reasons_html(reasons: list[dict[str, str]]) -> str:
+    """The first reason of each document in full; the rest folded away (no script: <details>)."""
+    if not reasons:
+        return ""
+
+    def li(r: dict[str, str]) -> str:
+        return f"<li>{_e(r['text'])} <span class='cite'>[{_e(r['citation'])}]</span></li>"
+
+    first: list[dict[str, str]] = []
+    rest: list[dict[str, str]] = []
+    seen: set[str] = set()
+    for r in reasons:
+        doc = r["citation"].split(",", 1)[0]
+        (rest if doc in seen else first).append(r)
+        seen.add(doc)
+    out = "<ul class='reasons'>" + "".join(li(r) for r in first) + "</ul>"
+    if rest:
+        out += (
+            f"<details><summary>{len(rest)} more reason{'s' if len(rest) != 1 else ''}</summary>"
+            f"<ul class='reasons'>{''.join(li(r) for r in rest)}</ul></details>"
+        )
+    return out
+
+
+def _file_html(f: dict[str, Any]) -> str:
+    parts: list[str] = []
+    verdict = f["verdict"]
+    parts.append(f"<h2>{_e(f['input']['name'])}</h2>")
+    parts.append(
+        f'<p><span class="verdict {_e(verdict)}">{_e(f["verdict_text"])}</span> '
+        f"under the <strong>{_e(f['profile']['title'])}</strong> profile "
+        f"(<code>{_e(f['profile']['name'])}</code>)</p>"
+    )
+    ver = f["verification"]
+    ver_class = "ok" if ver["verified"] else "bad"
+    rows = [
+        ("Original", f"{_e(f['input']['name'])}<br><code>sha256 {_e(f['input']['sha256'])}</code>"),
+        (
+            "Safe copy",
+            f"{_e(f['output']['name'] or 'not written')}<br><code>sha256 {_e(f['output']['sha256'])}</code>",
+        ),
+        ("Export mode", _e(f["output"]["mode"])),
+        ("Verification", f'<span class="{ver_class}">{_e(ver["text"])}</span>'),
+    ]
+    if f["error"]:
+        rows.append(("Error", f'<span class="bad">{_e(f["error"])}</span>'))
+    if f["findings_left_against_policy"]:
+        rows.append(
+            (
+                "Left against policy",
+                '<span class="bad">'
+                + (
+                    "1 finding the policy objects to was"
+                    if f["findings_left_against_policy"] == 1
+                    else f"{f['findings_left_against_policy']} findings the policy objects to were"
+                )
+                + " left uncovered by the user</span>",
+            )
+        )
+    parts.append("<table>" + "".join(f"<tr><th>{k}</th><td>{v}</td></tr>" for k, v in rows) + "</table>")
+    for note in f["policy_notes"]:
+        parts.append(f'<p class="note">{_e(note)}</p>')
+
+    parts.append("<h3>Findings</h3>")
+    if not f["findings"]:
+        parts.append("<p>Nothing visible was flagged.</p>")
+    else:
+        head = (
+            "<tr><th>#</th><th>What</th><th>Where (x1, y1, x2, y2)</th><th>Score</th>"
+            "<th>Decision</th><th>Severity</th><th>Why (policy)</th></tr>"
+        )
+        body = []
+        for n, item in enumerate(f["findings"], start=1):
+            what = _e(item["category"])
+            if item["label"] and item["label"] != item["category"]:
+                what += f" <span class='meta'>({_e(item['label'])})</span>"
+            sev = item["severity"] or ""
+            reasons = _reasons_html(item["reasons"])
+            body.append(
+                f"<tr><td class='num'>{n}</td><td>{what}</td><td class='box'>{_e(', '.join(map(str, item['box'])))}"
+                f"</td><td class='num'>{item['score']:.2f}</td><td>{_e(item['decision_text'])}</td>"
+                f"<td class='sev sev-{_e(sev)}'>{_e(sev)}</td>"
+                f"<td>{reasons}</td></tr>"
+            )
+        parts.append(f"<table>{head}{''.join(body)}</table>")
+
+    removed = f["metadata_removed"]
+    parts.append("<h3>Metadata removed</h3>")
+    if not removed["total"]:
+        parts.append("<p>The original carried no metadata that needed removing.</p>")
+    else:
+        rows_html = []
+        policy = removed.get("policy_by_kind", {})
+        for (kind, count), note in zip(removed["by_kind"].items(), removed["notes"], strict=False):
+            rule = policy.get(kind, {})
+            sev = rule.get("severity", "")
+            rows_html.append(
+                f"<tr><td>{_e(kind)}</td><td class='num'>{count}</td><td>{_e(note)}</td>"
+                f"<td class='sev sev-{_e(sev)}'>{_e(sev)}</td><td>{_reasons_html(rule.get('reasons', []))}</td></tr>"
+            )
+        parts.append(
+            "<table><tr><th>Kind</th><th>Items</th><th>What was removed</th><th>Severity</th>"
+            f"<th>Why (policy)</th></tr>{''.join(rows_html)}</table>"
+        )
+        for item in removed.get("items", []):
+            shown = f"{_e(item['group'])} {_e(item['tag'])} = {_e(item['value'])}"
+            parts.append(f"<p class='meta'><code>{shown}</code></p>")
+    return "\n".join(parts)
+
+
+def render_html(record: dict[str, Any]) -> str:
+    files = record["files"]
+    title = "ShareSafe audit record"
+    summary = Counter(f["verdict_text"] for f in files)
+    summary_text = ", ".join(f"{n} {k.lower()}" for k, n in summary.items())
+    body = "\n".join(_file_html(f) for f in files)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<h1>{title}</h1>
+<p class="meta">Written {_e(record["created"])} by ShareSafe {_e(record["sharesafe_version"])} &middot;
+{len(files)} file{"s" if len(files) != 1 else ""}: {_e(summary_text)}</p>
+<p class="note">{_e(record["privacy"])} The originals were not changed.</p>
+{body}
+</body>
+</html>
+"""
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    atomic_write(path, text.encode("utf-8"), overwrite=True)
+
+
+def write_audit(
+    entries: Sequence[AuditEntry],
+    directory: Path,
+    stem: str,
+    *,
+    full_detail: bool = False,
+    now: datetime | None = None,
+    overwrite: bool = False,
+) -> AuditPaths:
+    """Write `stem`.json, `stem`.csv and `stem`.html into `directory`; one record for all entries.
+
+    An existing record is never replaced unless `overwrite`: the stem becomes `stem-2`, `stem-3`...
+    """
+    record = build_record(entries, full_detail=full_detail, now=now)
+
+    def named(s: str) -> AuditPaths:
+        return AuditPaths(directory / f"{s}.json", directory / f"{s}.csv", directory / f"{s}.html")
+
+    paths = named(stem)
+    n = 2
+    while not overwrite and any(p.exists() for p in paths.all()):
+        paths = named(f"{stem}-{n}")
+        n += 1
+    _atomic_write(paths.json, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    _atomic_write(paths.csv, render_csv(record))
+    _atomic_write(paths.html, render_html(record))
+    return paths
+
+
+def write_audit_beside(entry: AuditEntry, *, full_detail: bool = False) -> AuditPaths:
+    """Write the record for one export beside its safe copy (photo.safe.jpg -> photo.safe.audit.*)."""
+    if entry.export.output is None:
+        raise ValueError("the export wrote no file; there is nothing to write the record beside")
+    directory, stem = audit_stem(entry.export.output)
+    return write_audit([entry], directory, stem, full_detail=full_detail)
