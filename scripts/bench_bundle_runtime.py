@@ -23,7 +23,16 @@ from pathlib import Path
 import numpy as np
 
 #: Packages a torch-free bundle would drop (torch and what only torch/ultralytics import).
-TORCH_ONLY = ("torch", "torchvision", "torchvision.libs", "ultralytics", "sympy", "mpmath", "torchgen", "networkx")
+TORCH_ONLY = (
+    "torch",
+    "torchvision",
+    "torchvision.libs",
+    "ultralytics",
+    "sympy",
+    "mpmath",
+    "torchgen",
+    "networkx",
+)
 
 
 def _du(path: Path) -> int:

@@ -134,6 +134,17 @@ class SelfTest:
             return "no detectors registered (metadata checks only)"
         return f"{len(rows)} registered: {', '.join(r['name'] for r in rows)}"
 
+    def policies(self) -> str:
+        """Every built-in policy profile is in place and valid (they are package data files)."""
+        from sharesafe.policy_load import builtin_names, load_profile
+
+        names = builtin_names()
+        if not names:
+            raise RuntimeError("no built-in policy profiles found")
+        for name in names:
+            load_profile(name)
+        return f"{len(names)} built-in: {', '.join(names)}"
+
     def load_detector(self, name: str) -> CheckFn:
         def run() -> str:
             (det,) = backends.load([name])
@@ -215,6 +226,7 @@ class SelfTest:
     def run(self, extra: Sequence[tuple[str, CheckFn]] = ()) -> bool:
         with _NetworkWatch.watching() as attempts:
             self.check("detector registry", self.registry)
+            self.check("policy profiles loaded", self.policies)
             names = list(self.names) if self.names is not None else backends.available()
             for name in names:
                 self.check(f"detector {name} loaded", self.load_detector(name))

@@ -115,8 +115,9 @@ def test_zero_detectors_passes_with_metadata_checks_only(monkeypatch: pytest.Mon
         assert status(lines, name) == "PASS"
     assert status(lines, "original unchanged") == "PASS"
     assert status(lines, "offline") == "PASS"
+    assert status(lines, "policy profiles loaded") == "PASS" and "strict" in lines[1]
     assert not any(ln.startswith("FAIL") for ln in lines)
-    assert lines[-1].startswith("self-test passed: 7 checks")
+    assert lines[-1].startswith("self-test passed: 8 checks")
 
 
 def test_every_registered_detector_is_loaded_and_used(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -139,7 +140,7 @@ def test_every_registered_detector_is_loaded_and_used(monkeypatch: pytest.Monkey
     scan_line = next(ln for ln in lines if "scan found" in ln)
     assert "3 findings" in scan_line and "1 code, 1 plate, 1 text" in scan_line
     assert "3 regions covered" in next(ln for ln in lines if "export verified" in ln)
-    assert lines[-1].startswith("self-test passed: 9 checks")
+    assert lines[-1].startswith("self-test passed: 10 checks")
 
 
 def test_a_detector_that_fails_to_load_fails_the_run(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -153,7 +154,8 @@ def test_a_detector_that_fails_to_load_fails_the_run(monkeypatch: pytest.MonkeyP
     )
     code, lines = run()
     assert code == 1
-    assert lines[1].startswith("FAIL detector broken loaded: FileNotFoundError: centerface.onnx not found")
+    assert status(lines, "detector broken loaded") == "FAIL"
+    assert "FileNotFoundError: centerface.onnx not found" in next(ln for ln in lines if "broken loaded" in ln)
     assert status(lines, "detector fine loaded") == "PASS"  # the others still run
     assert lines[-1].startswith("self-test FAILED: 1 of ")
 
@@ -165,7 +167,7 @@ def test_a_detector_that_cannot_be_built_fails(monkeypatch: pytest.MonkeyPatch) 
     install_registry(monkeypatch, FakeBackend("text", boom))
     code, lines = run()
     assert code == 1 and status(lines, "detector text loaded") == "FAIL"
-    assert "rapidocr" in lines[1]
+    assert "rapidocr" in next(ln for ln in lines if "detector text" in ln)
 
 
 def test_a_loaded_model_that_sees_nothing_fails_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -239,6 +241,13 @@ def test_extra_checks_from_a_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
     code, lines = run(extra=[("desktop window shown", window)])
     assert code == 1
     assert status(lines, "desktop window shown") == "FAIL"
+
+
+def test_a_missing_policy_folder_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_registry(monkeypatch)
+    monkeypatch.setattr("sharesafe.policy_load.builtin_names", lambda: [])
+    code, lines = run()
+    assert code == 1 and status(lines, "policy profiles loaded") == "FAIL"
 
 
 def test_photo_has_what_the_checks_expect(tmp_path: Path) -> None:
