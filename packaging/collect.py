@@ -285,8 +285,9 @@ def _strace_opened(log: Path) -> list[str]:
 def trace(python: str | None = None, timeout: float = 1800, use_strace: bool | None = None) -> Trace:
     """Run packaging/trace_run.py in a fresh interpreter and return what it opened and imported.
 
-    Under strace (when installed) files opened from C/C++ (ONNX Runtime, OpenCV) are seen too; without
-    it only Python-level opens are (the audit hook) and the trace says so in `method`."""
+    Python-level opens are seen by an audit hook, and model paths handed to ONNX Runtime sessions and
+    OpenCV cascades by wrappers (trace_run.py); under strace (when installed) every file any C/C++ code
+    opens is seen too. `method` says which applied."""
     python = python or sys.executable
     if use_strace is None:
         use_strace = shutil.which("strace") is not None and os.environ.get("SHARESAFE_NO_STRACE") != "1"
@@ -310,7 +311,9 @@ def trace(python: str | None = None, timeout: float = 1800, use_strace: bool | N
         path=doc["path"],
         detectors=doc["detectors"],
         errors=doc["errors"],
-        method="strace + audit hook" if use_strace else "audit hook only (Python-level opens)",
+        method="strace + audit hook + loader hooks"
+        if use_strace
+        else "audit hook + loader hooks (no strace: files opened by other C++ code are not seen)",
     )
     t.files = drop_foreign_metadata(map_files(t.opened, t.path), t.modules)
     return t

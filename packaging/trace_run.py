@@ -25,8 +25,44 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
             opened.add(os.fsdecode(os.fspath(args[0])))
 
 
+def _record(path: Any) -> None:
+    if isinstance(path, (str, os.PathLike)):
+        opened.add(os.fspath(path))
+
+
+def _watch_native_loaders() -> None:
+    """Record model files that C++ code opens by name, which the audit hook cannot see (strace does,
+    where it exists; on Windows and macOS this is what finds them)."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        pass
+    else:
+        real_session = ort.InferenceSession
+
+        class InferenceSession(real_session):  # type: ignore[misc,valid-type]
+            def __init__(self, path_or_bytes: Any, *args: Any, **kwargs: Any) -> None:
+                _record(path_or_bytes)
+                super().__init__(path_or_bytes, *args, **kwargs)
+
+        ort.InferenceSession = InferenceSession  # type: ignore[misc]
+    try:
+        import cv2
+    except ImportError:
+        return
+    real_cascade = cv2.CascadeClassifier
+
+    def cascade(*args: Any) -> Any:
+        if args:
+            _record(args[0])
+        return real_cascade(*args)
+
+    cv2.CascadeClassifier = cascade
+
+
 def main(out_path: str) -> int:
     sys.addaudithook(_audit)
+    _watch_native_loaders()
     repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))
     errors: dict[str, str] = {}

@@ -186,6 +186,8 @@ def test_trace_collects_every_detectors_model_files() -> None:
     assert t.detectors == backends.available()
     if shutil.which("strace"):
         assert t.method.startswith("strace")
+    else:
+        assert "no strace" in t.method
     assert collect.check_excludes(t.modules) == []  # nothing the app imports is left out
     bundled = {(Path(dest) / Path(src).name).as_posix() for src, dest in t.files}
     for det in backends.load(backends.available()):  # built, not loaded: cheap
