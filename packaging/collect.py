@@ -65,7 +65,6 @@ EXCLUDES: tuple[str, ...] = (
     "kiwisolver",
     "contourpy",
     "fontTools",
-    "shapely",
     "keras",
     "triton",
     # dev tools
