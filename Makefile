@@ -26,6 +26,9 @@ test: lint unit
 bench: setup
 	$(PY) scripts/bench_strip.py
 
+screenshots: setup
+	$(PY) scripts/screenshots.py --out screenshots
+
 leaks: setup
 	$(PY) scripts/leak_check.py
 
