@@ -164,6 +164,19 @@ def test_entry_script_routes_to_cli_and_self_test(capsys: pytest.CaptureFixture[
     assert exc.value.code == 0
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not (REPO / "desktop" / "app.py").is_file(), reason="no desktop app in this checkout")
+def test_self_test_gui_check_runs_the_real_app(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    spec = importlib.util.spec_from_file_location("sharesafe_entry_gui", REPO / "packaging" / "entry.py")
+    assert spec and spec.loader
+    entry = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(entry)
+    detail = entry._gui_check()
+    assert "offscreen" in detail and "window shown at" in detail and "detectors ready at" in detail
+
+
 def test_desktop_entry_and_icons() -> None:
     text = (REPO / "packaging" / "sharesafe.desktop").read_text(encoding="utf-8")
     assert text.startswith("[Desktop Entry]\n")
