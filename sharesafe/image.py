@@ -98,7 +98,15 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                     f"image is {width}x{height} = {width * height / 1e6:.0f} MP, over the limit of "
                     f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels if the file is trusted)"
                 )
-            frames = int(getattr(img, "n_frames", 1) or 1)
+            try:
+                frames = int(getattr(img, "n_frames", 1) or 1)
+            except (
+                TypeError,
+                ValueError,
+                OSError,
+                EOFError,
+            ):  # a later frame is unreadable (RAW data in a TIFF
+                frames = 1  # container); the first frame may still decode
             try:
                 img.seek(0)
                 img.load()

@@ -14,7 +14,7 @@ import numpy as np
 from sharesafe import formats
 from sharesafe.detector import Detector
 from sharesafe.encode import encode, export_format_for
-from sharesafe.errors import ShareSafeError, UnsafeExportError, UnsupportedFormatError
+from sharesafe.errors import CorruptImageError, ShareSafeError, UnsafeExportError, UnsupportedFormatError
 from sharesafe.findings import postprocess
 from sharesafe.fsutil import sha256_bytes, write_unique
 from sharesafe.image import DEFAULT_MAX_PIXELS, load_image_bytes
@@ -240,20 +240,19 @@ def export(
         if sha256_bytes(data) != result.sha256:
             raise ShareSafeError("the file changed since it was scanned; scan it again")
         src_fmt = result.format or formats.sniff(data[:64]) or ""
-        out_bytes, out_fmt = _produce(data, src_fmt, review, opts)
+        out_bytes, out_fmt, res.mode = _produce(data, src_fmt, review, opts)
         if out_dir.resolve() == result.path.parent.resolve() and opts.suffix == "":
             raise ShareSafeError("refusing to write next to the original without a suffix")
         stem, ext = _export_name(result.path, opts.suffix, out_fmt)
         written = write_unique(out_dir, stem, ext, out_bytes)
         res.output = written
-        res.mode = "lossless" if opts.metadata_only and not review.needs_pixels_changed else "reencode"
         res.covered = review.covered_findings + review.manual_findings
         res.left = review.left_findings
         res.metadata_removed = list(result.metadata)
         # Verification reads the file back from disk, not the bytes we meant to write.
         on_disk = written.read_bytes()
         res.output_sha256 = sha256_bytes(on_disk)
-        res.leftover = leftover_metadata(on_disk, out_fmt)
+        res.leftover = leftover_metadata(on_disk, out_fmt, allow_icc=opts.embed_srgb)
         if res.mode == "lossless":
             _verify_pixels_unchanged(data, on_disk, opts.max_pixels)
         elif opts.rescan and detectors:
@@ -275,25 +274,26 @@ def export(
     return res
 
 
-def _produce(data: bytes, src_fmt: str, review: Review, opts: ExportOptions) -> tuple[bytes, str]:
+def _produce(data: bytes, src_fmt: str, review: Review, opts: ExportOptions) -> tuple[bytes, str, str]:
+    """Return (bytes, format, mode): a lossless strip when asked for and possible, else a re-encode."""
     if opts.metadata_only and not review.needs_pixels_changed:
         try:
-            return strip_lossless(data, src_fmt), src_fmt
-        except UnsupportedFormatError:
-            log.info("no lossless strip for %s; re-encoding", src_fmt)
+            return strip_lossless(data, src_fmt), src_fmt, "lossless"
+        except (UnsupportedFormatError, CorruptImageError) as exc:
+            # HEIC, TIFF, GIF, BMP, or a JPEG too damaged to walk segment by segment: the pixels
+            # still decode, so a re-encode gives a clean copy.
+            log.info("no lossless strip for %s (%s); re-encoding", src_fmt, exc)
     image = load_image_bytes(data, opts.max_pixels)
-    pixels = (
-        cover(image.pixels, review.regions(), shape=review.shape)
-        if review.needs_pixels_changed
-        else image.pixels
-    )
+    pixels = image.export_pixels
+    if review.needs_pixels_changed:
+        pixels = cover(pixels, review.regions(), shape=review.shape)
     alpha = image.alpha
     if alpha is not None and review.needs_pixels_changed:
         alpha = alpha.copy()
         for box, _ in review.regions():
             alpha[box.y1 : box.y2, box.x1 : box.x2] = 255  # covered areas must be opaque
     out_fmt = export_format_for(src_fmt, opts.output_format)
-    return encode(pixels, out_fmt, alpha=alpha, embed_srgb=opts.embed_srgb), out_fmt
+    return encode(pixels, out_fmt, alpha=alpha, embed_srgb=opts.embed_srgb), out_fmt, "reencode"
 
 
 def default_out_dir(source: Path) -> Path:
