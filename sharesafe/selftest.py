@@ -36,7 +36,9 @@ from sharesafe.types import Category, MetadataKind, Risk, ScanResult
 SAMPLE_CONTENT: frozenset[Category] = frozenset({Category.TEXT, Category.PLATE, Category.CODE})
 
 #: What the generated photo's metadata gives away; the scan must report it and the export must not.
-SAMPLE_METADATA: frozenset[MetadataKind] = frozenset({MetadataKind.LOCATION})
+SAMPLE_METADATA: frozenset[MetadataKind] = frozenset(
+    {MetadataKind.LOCATION, MetadataKind.DEVICE, MetadataKind.PEOPLE, MetadataKind.HIDDEN}
+)
 
 #: Audit events that mean a connection (or a name lookup) was attempted.
 _NETWORK_EVENTS = frozenset({"socket.connect", "socket.getaddrinfo", "socket.gethostbyname", "socket.sendto"})
