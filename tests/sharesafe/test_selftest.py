@@ -243,6 +243,18 @@ def test_extra_checks_from_a_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
     assert status(lines, "desktop window shown") == "FAIL"
 
 
+def test_metadata_the_reader_misses_fails_the_scan(monkeypatch: pytest.MonkeyPatch) -> None:
+    install_registry(monkeypatch)
+    monkeypatch.setattr("sharesafe.pipeline.read_metadata", lambda data, fmt=None: [])
+    code, lines = run()
+    line = next(ln for ln in lines if "scan found" in ln)
+    assert (
+        code == 1
+        and line.startswith("FAIL")
+        and "metadata not reported: device, hidden, location, people" in line
+    )
+
+
 def test_a_missing_policy_folder_fails(monkeypatch: pytest.MonkeyPatch) -> None:
     install_registry(monkeypatch)
     monkeypatch.setattr("sharesafe.policy_load.builtin_names", lambda: [])
