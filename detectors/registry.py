@@ -27,7 +27,10 @@ class Backend:
 
 
 #: Every detector ShareSafe ships, in the order a scan runs them.
-BACKENDS: tuple[Backend, ...] = ()
+BACKENDS: tuple[Backend, ...] = (
+    Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
+    Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
+)
 
 
 def names(default_only: bool = False) -> list[str]:

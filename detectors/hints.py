@@ -1,0 +1,147 @@
+"""`hints`: an ImageNet classifier's opinion on weapons, uniforms and emergency vehicles.
+
+These are hints, not detections: EfficientNet-Lite0 was trained on ImageNet photos where the object
+fills the frame, so it names a revolver held by someone across a CCTV scene rarely. The detector
+classifies the whole image, its four quadrant tiles, and the person and vehicle boxes earlier
+detectors found (`context`), and emits a finding with the crop's box when a group of classes scores
+above the group's threshold. Labels say where the opinion comes from: "hint: revolver (ImageNet)".
+
+Thresholds were chosen on ../shared/evaldata with `scripts/eval_hints.py` (weapon/ pistols as positives,
+metadata/ and face/ photos as negatives, person boxes from the YOLOv8s person model). Measured
+(whole image + 4 tiles + person crops, 12 positives, 186 negatives):
+
+    weapon  t=0.02: 5/12 found, 7/186 negatives flagged | t=0.05: 4/12, 2/186 | t=0.10: 2/12, 1/186
+    uniform t=0.05: 5/186 negatives flagged | t=0.10: 1/186;  police van t=0.05: 1/186 | t=0.10: 0/186
+    ambulance/fire engine t=0.02: 3/186 | t=0.05: 0/186
+
+Privacy over-redacts, so the weapon threshold sits low (0.05: a third of the CCTV pistols, ~1 % of
+ordinary photos flagged). Whole-image classification alone found none of the 12 pistols.
+Median classifier time ~115 ms per image (5 crops + persons) on 2 cores.
+On the 110 hi-vis/helmet worker photos of ../shared/traindata/hivis_vest_helmet/images/val (no
+weapons, no police): uniform fires on 36 (hi-vis vests read as "bulletproof vest"), weapon on 14,
+emergency vehicle on 2, police van on 0 (`scripts/eval_hints.py --folder ...`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors import backbone
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.types import Box, Category, Finding
+
+
+@dataclass(frozen=True, slots=True)
+class HintGroup:
+    category: Category
+    classes: tuple[str, ...]
+    threshold: float  # on the summed probability of `classes` in one crop
+    what: str
+
+
+#: Class groups. Thresholds from scripts/eval_hints.py (see module docstring).
+GROUPS: tuple[HintGroup, ...] = (
+    HintGroup(Category.WEAPON, ("revolver", "rifle", "assault rifle", "holster"), 0.05, "weapon"),
+    HintGroup(Category.UNIFORM, ("military uniform", "bulletproof vest"), 0.10, "uniform"),
+    HintGroup(Category.VEHICLE, ("police van",), 0.10, "police vehicle"),
+    HintGroup(Category.VEHICLE, ("ambulance", "fire engine"), 0.10, "emergency vehicle"),
+)
+
+#: Crops smaller than this (either side, pixels) are not classified: ImageNet needs some detail.
+MIN_CROP = 24
+#: Person/vehicle boxes are padded by this fraction before cropping (a holster sits at the edge).
+CROP_PAD = 0.10
+
+
+@dataclass(frozen=True, slots=True)
+class _Crop:
+    box: Box
+    source: str  # "image", "tile", "person", "vehicle"
+
+
+class HintsDetector:
+    name = "hints"
+    categories = frozenset({Category.WEAPON, Category.UNIFORM, Category.VEHICLE})
+    info: ModelInfo = backbone.INFO
+
+    def __init__(self, groups: Sequence[HintGroup] = GROUPS, tiles: bool = True) -> None:
+        self.groups = tuple(groups)
+        self.tiles = tiles
+        self._index: dict[str, int] | None = None
+
+    def load(self) -> None:
+        backbone.get_backbone().load()
+        self._class_index()
+
+    def _class_index(self) -> dict[str, int]:
+        if self._index is None:
+            self._index = {n: i for i, n in enumerate(backbone.imagenet_classes())}
+            missing = [c for g in self.groups for c in g.classes if c not in self._index]
+            if missing:
+                raise ValueError(f"unknown ImageNet class name(s): {missing}")
+        return self._index
+
+    def crops(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[_Crop]:
+        h, w = image.shape[:2]
+        out = [_Crop(Box(0, 0, w, h), "image")]
+        if self.tiles and min(w, h) >= 4 * MIN_CROP:
+            # Overlapping quadrants (60 % of each side) so an object on a seam is whole in one tile.
+            tw, th = int(w * 0.6), int(h * 0.6)
+            for x0, y0 in ((0, 0), (w - tw, 0), (0, h - th), (w - tw, h - th)):
+                out.append(_Crop(Box(x0, y0, x0 + tw, y0 + th), "tile"))
+        for f in context:
+            if f.detector == self.name:
+                continue
+            if f.category is Category.PERSON:
+                source = "person"
+            elif f.category is Category.VEHICLE:
+                source = "vehicle"
+            else:
+                continue
+            box = f.box.padded(CROP_PAD, w, h)
+            if box.width >= MIN_CROP and box.height >= MIN_CROP:
+                out.append(_Crop(box, source))
+        return out
+
+    def scores(
+        self, image: RGBImage, context: Sequence[Finding] = ()
+    ) -> tuple[list[_Crop], np.ndarray, np.ndarray]:
+        """Crops, their (n_crops, n_groups) group scores and class probabilities (for eval_hints.py)."""
+        crops = self.crops(image, context)
+        probs = backbone.get_backbone().probs(
+            [image[c.box.y1 : c.box.y2, c.box.x1 : c.box.x2] for c in crops]
+        )
+        index = self._class_index()
+        cols = [[index[n] for n in g.classes] for g in self.groups]
+        group_scores = np.stack([probs[:, c].sum(axis=1) for c in cols], axis=1)
+        return crops, group_scores, probs
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        crops, group_scores, probs = self.scores(image, context)
+        index = self._class_index()
+        findings: list[Finding] = []
+        for gi, group in enumerate(self.groups):
+            for ci, crop in enumerate(crops):
+                score = float(group_scores[ci, gi])
+                if score < group.threshold:
+                    continue
+                top = max(group.classes, key=lambda n: probs[ci, index[n]])
+                findings.append(
+                    Finding(
+                        category=group.category,
+                        label=f"hint: {top} (ImageNet)",
+                        score=score,
+                        box=crop.box,
+                        detector=self.name,
+                        detail=f"{group.what} hint from an ImageNet classifier on the {crop.source} crop",
+                        extra={"imagenet_class": top, "crop": crop.source, "group": group.what},
+                    )
+                )
+        return findings
+
+
+def create() -> HintsDetector:
+    return HintsDetector()

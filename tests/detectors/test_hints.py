@@ -1,0 +1,87 @@
+"""The `hints` detector's logic with a fake classifier, and the real backbone (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from detectors import backbone, hints
+from sharesafe.types import Box, Category, Finding
+
+
+class _FakeBackbone:
+    """Gives "revolver" 0.9 to 84 px wide crops and "military uniform" 0.6 to tall crops."""
+
+    def __init__(self) -> None:
+        names = backbone.imagenet_classes()
+        self.rev, self.mil = names.index("revolver"), names.index("military uniform")
+        self.seen: list[tuple[int, int]] = []
+
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(crops), 1000), 1e-4, np.float32)
+        for i, c in enumerate(crops):
+            self.seen.append(c.shape[:2])
+            if c.shape[0] > 2 * c.shape[1]:
+                out[i, self.mil] = 0.6
+            elif c.shape[1] == 84:  # the padded 70 px vehicle box
+                out[i, self.rev] = 0.9
+        return out
+
+
+def test_crops_and_findings_from_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeBackbone()
+    monkeypatch.setattr(backbone, "get_backbone", lambda: fake)
+    img = np.zeros((400, 600, 3), np.uint8)
+    person = Finding(Category.PERSON, "person", 0.9, Box(100, 50, 160, 350), "persons")
+    car = Finding(Category.VEHICLE, "car", 0.9, Box(400, 300, 470, 360), "objects")
+    tiny = Finding(Category.PERSON, "person", 0.9, Box(0, 0, 5, 5), "persons")
+    out = hints.HintsDetector().detect(img, [person, car, tiny])
+    # whole image + 4 tiles + person + vehicle; the tiny person is skipped
+    assert len(fake.seen) == 7
+    uniform = [f for f in out if f.category is Category.UNIFORM]
+    assert len(uniform) == 1
+    assert uniform[0].box == person.box.padded(hints.CROP_PAD, 600, 400)
+    assert uniform[0].label == "hint: military uniform (ImageNet)"
+    assert uniform[0].score == pytest.approx(0.6, abs=1e-3)
+    weapons = [f for f in out if f.category is Category.WEAPON]
+    assert [f.label for f in weapons] == ["hint: revolver (ImageNet)"]  # the padded vehicle crop
+    assert all(f.detector == "hints" for f in out)
+
+
+def test_class_groups_use_real_imagenet_names() -> None:
+    names = set(backbone.imagenet_classes())
+    for g in hints.GROUPS:
+        assert set(g.classes) <= names
+
+
+@pytest.mark.slow
+def test_backbone_features_and_probs() -> None:
+    bb = backbone.get_backbone()
+    rng = np.random.default_rng(0)
+    crops = [rng.integers(0, 255, (120, 90, 3), dtype=np.uint8), np.full((50, 300, 3), 200, np.uint8)]
+    f = bb.features(crops)
+    assert f.shape == (2, backbone.EMBED_DIM)
+    assert np.allclose(np.linalg.norm(f, axis=1), 1.0, atol=1e-4)
+    p = bb.probs(crops)
+    assert p.shape == (2, 1000) and np.allclose(p.sum(axis=1), 1.0, atol=1e-4)
+    assert bb.runtime in ("onnxruntime", "torch")
+    assert bb.features([]).shape == (0, backbone.EMBED_DIM)
+
+
+@pytest.mark.slow
+def test_onnx_and_torch_agree(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("SHARESAFE_CACHE", str(tmp_path))
+    crop = np.random.default_rng(1).integers(0, 255, (224, 224, 3), dtype=np.uint8)
+    onnx_bb, torch_bb = backbone.Backbone("onnx"), backbone.Backbone("torch")
+    lo, lt = onnx_bb.logits([crop]), torch_bb.logits([crop])
+    assert onnx_bb.runtime == "onnxruntime"
+    assert list(tmp_path.glob("efficientnet-lite0-*.onnx"))
+    assert np.abs(lo - lt).max() < 1e-3
+
+
+@pytest.mark.slow
+def test_real_hints_run_on_a_plain_image() -> None:
+    img = np.full((300, 400, 3), 127, np.uint8)
+    out = hints.HintsDetector().detect(img)
+    assert isinstance(out, list)
+    assert all(f.category in hints.HintsDetector.categories for f in out)
