@@ -28,6 +28,19 @@ class Backend:
 
 #: Every detector ShareSafe ships, in the order a scan runs them.
 BACKENDS: tuple[Backend, ...] = (
+    # Order matters: each detector sees what the earlier ones found (`context`). Persons come first
+    # so faces can look closer at small people; hints and cues need persons, text and objects.
+    Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
+    Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),
+    Backend(
+        "plates",
+        "detectors.plates",
+        "create",
+        summary="Licence plates (plate-shaped text and plate cascades)",
+    ),
+    Backend(
+        "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
+    ),
     Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
 )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from sharesafe.detector import Detector
@@ -57,3 +58,16 @@ def load(names: Iterable[str] | None = None) -> list[Detector]:
         return []
     detectors: list[Detector] = registry.build(None if names is None else list(names))
     return detectors
+
+
+KIT_MODULE = "detectors.kit"
+
+
+def load_kit(kit_dir: str | Path) -> Detector:
+    """Build the force-kit detector for `kit_dir` (raises a ShareSafeError listing every problem)."""
+    try:
+        module = importlib.import_module(KIT_MODULE)
+    except ModuleNotFoundError as exc:
+        raise KeyError("force kits need the detectors package, which is not installed") from exc
+    detector: Detector = module.create(Path(kit_dir))
+    return detector

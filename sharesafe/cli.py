@@ -16,6 +16,7 @@ from typing import Any, TextIO
 
 from sharesafe import __version__, audit, backends
 from sharesafe.detector import Detector
+from sharesafe.errors import ShareSafeError
 from sharesafe.fsutil import atomic_write
 from sharesafe.image import DEFAULT_MAX_PIXELS
 from sharesafe.pipeline import ExportOptions, ScanOptions, collect_paths, export, scan
@@ -57,6 +58,12 @@ def _add_detector_options(p: argparse.ArgumentParser) -> None:
         help="comma-separated detectors to run (default: all default detectors; see `sharesafe detectors`)",
     )
     group.add_argument("--no-detectors", action="store_true", help="check metadata only")
+    p.add_argument(
+        "--kit",
+        type=Path,
+        metavar="DIR",
+        help="a force kit: DIR/<badge|uniform|vehicle|premises>/<name>/*.jpg|png reference images",
+    )
     p.add_argument(
         "--max-pixels",
         type=int,
@@ -153,14 +160,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _load_detectors(args: argparse.Namespace, err: TextIO) -> list[Detector]:
-    if getattr(args, "no_detectors", False):
-        return []
-    names = None
-    if getattr(args, "detectors", None):
-        names = [n.strip() for n in args.detectors.split(",") if n.strip()]
-    detectors = backends.load(names)
-    if not detectors and names is None:
-        print("note: no detectors installed; checking metadata only", file=err)
+    detectors: list[Detector] = []
+    if not getattr(args, "no_detectors", False):
+        names = None
+        if getattr(args, "detectors", None):
+            names = [n.strip() for n in args.detectors.split(",") if n.strip()]
+        detectors = backends.load(names)
+        if not detectors and names is None:
+            print("note: no detectors installed; checking metadata only", file=err)
+    kit = getattr(args, "kit", None)
+    if kit is not None:
+        # Last, so it sees the person and vehicle boxes the other detectors found.
+        detectors.append(backends.load_kit(kit))
     return detectors
 
 
@@ -265,6 +276,9 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
         detectors = _load_detectors(args, err)
     except KeyError as exc:
         print(f"error: {exc.args[0]}", file=err)
+        return EXIT_USAGE
+    except ShareSafeError as exc:
+        print(f"error: {exc}", file=err)
         return EXIT_USAGE
     try:
         profile = load_profile(args.policy)

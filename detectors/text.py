@@ -1,0 +1,173 @@
+"""Readable text: PP-OCR detection + recognition (the ONNX models inside the `rapidocr` wheel).
+
+Every string is classified by `detectors.textclass` (police or protective marking, name or collar
+number, licence plate, address, other). Strings that fit a licence plate format become PLATE
+findings; everything else becomes a TEXT finding with the class in `extra["text_class"]`.
+
+The model files are passed to RapidOCR by explicit path, so it never looks for (or downloads) models
+anywhere else; the text-direction classifier is switched off (upright images only, it costs time).
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from detectors import textclass
+from detectors.faces import _package_version
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.types import Box, Category, Finding
+
+DET_MODEL = "PP-OCRv6_det_small.onnx"
+REC_MODEL = "PP-OCRv6_rec_small.onnx"
+
+
+def model_dir() -> Path:
+    return Path(str(importlib.resources.files("rapidocr") / "models"))
+
+
+def plate_frame(box: Box, width: int, height: int) -> Box:
+    """Grow a box around a plate's characters to the plate's frame (OCR boxes hug the characters)."""
+    dx, dy = 0.12 * box.width, 0.3 * box.height
+    return Box.from_xyxy(box.x1 - dx, box.y1 - dy, box.x2 + dx, box.y2 + dy, width, height)
+
+
+def _polygon_box(points: Any, sx: float, sy: float, width: int, height: int) -> Box:
+    pts = np.asarray(points, dtype=np.float32).reshape(-1, 2)
+    return Box.from_xyxy(
+        float(pts[:, 0].min()) / sx,
+        float(pts[:, 1].min()) / sy,
+        float(pts[:, 0].max()) / sx,
+        float(pts[:, 1].max()) / sy,
+        width,
+        height,
+    )
+
+
+class OCRText:
+    """One recognised line: its box in image pixels, the string and the recogniser's confidence."""
+
+    __slots__ = ("box", "score", "text")
+
+    def __init__(self, box: Box, text: str, score: float) -> None:
+        self.box = box
+        self.text = text
+        self.score = score
+
+
+class TextDetector:
+    """OCR every line of text and classify it."""
+
+    name = "text"
+    categories = frozenset({Category.TEXT, Category.PLATE})
+
+    def __init__(
+        self,
+        det_side: int = 960,
+        min_score: float = 0.5,
+        min_score_classified: float = 0.3,
+        box_thresh: float = 0.4,
+    ) -> None:
+        #: The text detector sees the photo at this size on its long side (larger photos are reduced,
+        #: smaller ones enlarged up to 2x). PP-OCR's detector splits large words apart at 1280 px, and
+        #: 960 px is also faster; the cost is that text under ~1.2 % of the photo's height is missed.
+        self.det_side = det_side
+        self.min_score = min_score  # plain "other" text below this is dropped (mostly garbage)
+        self.min_score_classified = min_score_classified  # markings, names, plates: keep even when unsure
+        self.box_thresh = box_thresh
+        self.info = ModelInfo(
+            model=f"rapidocr/models/{DET_MODEL} + {REC_MODEL}",
+            licence="Apache-2.0",
+            version="PP-OCRv6 small",
+            source=f"rapidocr {_package_version('rapidocr')} (PyPI)",
+        )
+        self._engine: Any = None
+
+    def load(self) -> None:
+        if self._engine is not None:
+            return
+        from rapidocr import RapidOCR
+
+        models = model_dir()
+        for name in (DET_MODEL, REC_MODEL):
+            if not (models / name).is_file():
+                raise FileNotFoundError(f"the rapidocr wheel has no {name} in {models}")
+        self._engine = RapidOCR(
+            params={
+                "Global.log_level": "error",
+                "Global.use_cls": False,
+                "Global.text_score": 0.0,  # filtered here, per class
+                "Global.max_side_len": 100_000,  # resizing is done here, once
+                "Global.min_side_len": 8,
+                "Global.model_root_dir": str(models),
+                "Det.model_path": str(models / DET_MODEL),
+                "Rec.model_path": str(models / REC_MODEL),
+                "Det.limit_type": "max",
+                "Det.limit_side_len": self.det_side,
+                "Det.box_thresh": self.box_thresh,
+                "Det.thresh": 0.25,
+                "Det.unclip_ratio": 1.6,
+            }
+        )
+
+    def read(self, image: RGBImage) -> list[OCRText]:
+        """Every text line in `image` with its string, unfiltered."""
+        self.load()
+        height, width = image.shape[:2]
+        long_side = max(width, height)
+        scale = min(1.0, self.det_side / long_side)
+        if long_side < 960:
+            scale = min(2.0, 960 / long_side)
+        small = image
+        if scale != 1.0:
+            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
+            small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interp)
+        sy, sx = small.shape[0] / height, small.shape[1] / width
+        if min(small.shape[:2]) < 32:
+            # Very thin strips (banners, scan slivers): pad to a size the detector accepts; the
+            # padding is below and right, so coordinates are unchanged.
+            pad_y, pad_x = max(0, 32 - small.shape[0]), max(0, 32 - small.shape[1])
+            small = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+        result = self._engine(np.ascontiguousarray(small[:, :, ::-1]))
+        if result.boxes is None or result.txts is None:
+            return []
+        lines = []
+        for points, text, score in zip(result.boxes, result.txts, result.scores, strict=True):
+            box = _polygon_box(points, sx, sy, width, height)
+            if not box.is_empty:
+                lines.append(OCRText(box, str(text).strip(), float(score)))
+        return lines
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        height, width = image.shape[:2]
+        findings: list[Finding] = []
+        for line in self.read(image):
+            cls = textclass.classify(line.text)
+            if cls.kind == textclass.OTHER:
+                if line.score < self.min_score or len(textclass.squash(line.text)) < 2:
+                    continue
+            elif line.score < self.min_score_classified:
+                continue
+            extra = {"text_class": cls.kind, "ocr_score": round(line.score, 3)}
+            if cls.matched:
+                extra["matched"] = cls.matched
+            if cls.kind == textclass.PLATE:
+                extra["text_box"] = line.box.as_list()
+                box = plate_frame(line.box, width, height)
+                findings.append(
+                    Finding(Category.PLATE, "licence plate", line.score, box, self.name, line.text, extra)
+                )
+            else:
+                findings.append(
+                    Finding(Category.TEXT, cls.label, line.score, line.box, self.name, line.text, extra)
+                )
+        return findings
+
+
+def create() -> TextDetector:
+    return TextDetector()

@@ -1,0 +1,234 @@
+"""Contract tests for the faces, text, plates and codes detectors on images made here.
+
+Model-backed tests are marked slow (they still run in CI): each loads its model once per module.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw, ImageFont
+
+from detectors import registry
+from sharesafe.detector import Detector
+from sharesafe.types import Box, Category, Finding
+
+OURS = ("faces", "text", "plates", "codes")
+
+
+def render_lines(lines: list[str], size: tuple[int, int] = (900, 120 * 4), font_size: int = 56) -> np.ndarray:
+    """Black text on white, one string per line, as upright RGB uint8."""
+    img = Image.new("RGB", size, "white")
+    draw = ImageDraw.Draw(img)
+    font = ImageFont.load_default(size=font_size)
+    for i, line in enumerate(lines):
+        draw.text((40, 30 + i * 110), line, fill="black", font=font)
+    return np.asarray(img, dtype=np.uint8).copy()
+
+
+def qr_image(payload: str) -> np.ndarray:
+    import zxingcpp
+
+    code = np.asarray(zxingcpp.create_barcode(payload, zxingcpp.BarcodeFormat.QRCode).to_image(scale=6))
+    canvas = np.full((500, 700, 3), 235, dtype=np.uint8)
+    h, w = code.shape[:2]
+    canvas[120 : 120 + h, 300 : 300 + w] = code[..., None] if code.ndim == 2 else code[..., :3]
+    return canvas
+
+
+def read_only(image: np.ndarray) -> np.ndarray:
+    view = image.view()
+    view.flags.writeable = False  # the pipeline hands detectors a read-only view
+    return view
+
+
+def check_contract(det: Detector, findings: list[Finding], image: np.ndarray) -> None:
+    h, w = image.shape[:2]
+    assert isinstance(findings, list)
+    for f in findings:
+        assert isinstance(f, Finding)
+        assert f.category in det.categories
+        assert f.detector == det.name
+        assert 0.0 <= f.score <= 1.0
+        assert 0 <= f.box.x1 < f.box.x2 <= w and 0 <= f.box.y1 < f.box.y2 <= h
+
+
+@pytest.mark.parametrize("name", OURS)
+def test_registered_with_model_info(name: str) -> None:
+    assert name in registry.names(default_only=True)
+    det = next(b for b in registry.BACKENDS if b.name == name).build()
+    assert isinstance(det, Detector)
+    assert det.name == name
+    assert det.categories
+    assert det.info.model and det.info.licence and det.info.source
+
+
+# -- text ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def text_detector() -> Detector:
+    det = registry.build(["text"])[0]
+    det.load()
+    return det
+
+
+@pytest.mark.slow
+def test_text_reads_and_classifies(text_detector: Detector) -> None:
+    image = render_lines(["POLICE", "OFFICIAL-SENSITIVE", "AB12 CDE", "PC 1234 J. SMITH"])
+    findings = text_detector.detect(read_only(image))
+    check_contract(text_detector, findings, image)
+    by_detail = {f.detail: f for f in findings}
+    assert by_detail["POLICE"].extra["text_class"] == "police_marking"
+    assert by_detail["OFFICIAL-SENSITIVE"].extra["text_class"] == "protective_marking"
+    plate = by_detail["AB12 CDE"]
+    assert plate.category is Category.PLATE and plate.extra["text_class"] == "plate"
+    assert by_detail["PC 1234 J. SMITH"].extra["text_class"] == "identity"
+    # Each box sits on its own line of text.
+    for row, text in ((0, "POLICE"), (1, "OFFICIAL-SENSITIVE"), (3, "PC 1234 J. SMITH")):
+        box = by_detail[text].box
+        assert box.y1 <= 30 + row * 110 + 40 <= box.y2
+    assert plate.box.y1 <= 30 + 2 * 110 + 40 <= plate.box.y2
+
+
+@pytest.mark.slow
+def test_text_blank_and_tiny(text_detector: Detector) -> None:
+    assert text_detector.detect(np.full((300, 400, 3), 255, np.uint8)) == []
+    assert text_detector.detect(np.zeros((4, 4, 3), np.uint8)) == []
+    # Extreme strips once broke the OCR's own resizing.
+    assert text_detector.detect(np.full((3, 4000, 3), 255, np.uint8)) == []
+    assert text_detector.detect(np.full((4000, 3, 3), 255, np.uint8)) == []
+
+
+@pytest.mark.slow
+def test_text_on_large_photo_maps_boxes_back(text_detector: Detector) -> None:
+    small = render_lines(["POLICE"], size=(400, 150), font_size=60)
+    big = np.full((2400, 3200, 3), 255, np.uint8)
+    big[1000:1150, 2000:2400] = small
+    findings = text_detector.detect(read_only(big))
+    check_contract(text_detector, findings, big)
+    police = [f for f in findings if f.detail == "POLICE"]
+    assert police, findings
+    assert police[0].box.intersection(Box(2000, 1000, 2400, 1150)) > 0.8 * police[0].box.area
+
+
+# -- codes -----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_codes_reads_qr_payload() -> None:
+    det = registry.build(["codes"])[0]
+    image = qr_image("https://example.org/officer/4521")
+    findings = det.detect(read_only(image))
+    check_contract(det, findings, image)
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.category is Category.CODE and f.detail == "https://example.org/officer/4521"
+    assert f.extra["format"]
+    assert f.box.intersection(Box(300, 120, 700, 500)) == f.box.area
+    assert det.detect(np.full((300, 300, 3), 255, np.uint8)) == []
+
+
+@pytest.mark.slow
+def test_codes_on_large_photo() -> None:
+    det = registry.build(["codes"])[0]
+    big = np.full((3024, 4032, 3), 200, np.uint8)
+    qr = qr_image("ShareSafe")
+    big[1500:2000, 2500:3200] = qr
+    findings = det.detect(read_only(big))
+    assert [f.detail for f in findings] == ["ShareSafe"]
+    assert findings[0].box.intersection(Box(2500, 1500, 3200, 2000)) == findings[0].box.area
+
+
+# -- faces -----------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def face_detector() -> Detector:
+    det = registry.build(["faces"])[0]
+    det.load()
+    return det
+
+
+@pytest.mark.slow
+def test_faces_blank_and_text_images_have_no_faces(face_detector: Detector) -> None:
+    for image in (
+        np.full((480, 640, 3), 255, np.uint8),
+        np.zeros((2000, 3000, 3), np.uint8),
+        render_lines(["POLICE", "AB12 CDE"]),
+        np.zeros((5, 5, 3), np.uint8),
+    ):
+        findings = face_detector.detect(read_only(image))
+        check_contract(face_detector, findings, image)
+        assert findings == []
+
+
+@pytest.mark.slow
+def test_faces_decode_maps_boxes_to_the_image(
+    face_detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Feed the decoder a known heat map: one face centred at (x, y) in model space -> image pixels."""
+    det = face_detector
+    session = det._session  # type: ignore[attr-defined]
+
+    class FakeSession:
+        def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            _, _, h, w = feeds["input.1"].shape
+            heat = np.zeros((1, 1, h // 4, w // 4), np.float32)
+            size = np.zeros((1, 2, h // 4, w // 4), np.float32)
+            offset = np.zeros((1, 2, h // 4, w // 4), np.float32)
+            heat[0, 0, 10, 20] = 0.9  # centre at ((20 + 0.5) * 4, (10 + 0.5) * 4) = (82, 42)
+            size[0, :, 10, 20] = np.log(40 / 4)  # 40 x 40 px in model space
+            return [heat, size, offset, np.zeros((1, 10, h // 4, w // 4), np.float32)]
+
+    monkeypatch.setattr(det, "_session", FakeSession())
+    image = np.zeros((640, 960, 3), np.uint8)  # already 960 long side: scale 1
+    findings = det.detect(image)
+    monkeypatch.setattr(det, "_session", session)
+    assert len(findings) == 1
+    f = findings[0]
+    assert f.category is Category.FACE and f.score == pytest.approx(0.9)
+    assert np.allclose(f.box.as_list(), [62, 22, 102, 62], atol=1)
+
+
+@pytest.mark.slow
+def test_faces_looks_again_at_heads_of_people_from_context(face_detector: Detector) -> None:
+    calls: list[tuple[int, int]] = []
+    det = face_detector
+    original = det._pass  # type: ignore[attr-defined]
+
+    def spy(patch: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        calls.append(patch.shape[:2])
+        return original(patch, scale)
+
+    det._pass = spy  # type: ignore[attr-defined]
+    try:
+        image = np.zeros((3024, 4032, 3), np.uint8)
+        far_person = Finding(Category.PERSON, "person", 0.8, Box(1000, 1000, 1100, 1400), "persons")
+        near_person = Finding(Category.PERSON, "person", 0.8, Box(2000, 100, 3500, 3000), "persons")
+        det.detect(image, (far_person, near_person))
+    finally:
+        del det._pass  # type: ignore[attr-defined]
+    assert len(calls) == 2  # the whole photo, then only the far (small) person's head end
+    assert calls[1][0] < 400 and calls[1][1] < 200
+
+
+# -- plates ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.slow
+def test_plates_contract_and_context() -> None:
+    det = registry.build(["plates"])[0]
+    blank = np.full((480, 640, 3), 128, np.uint8)
+    assert det.detect(read_only(blank)) == []
+    # A drawn plate: dark characters on a light bordered plate on a darker car body.
+    img = Image.new("RGB", (800, 500), (60, 60, 70))
+    draw = ImageDraw.Draw(img)
+    draw.rectangle((250, 300, 550, 370), fill=(240, 240, 240), outline=(0, 0, 0), width=3)
+    draw.text((268, 308), "AB12 CDE", fill="black", font=ImageFont.load_default(size=48))
+    image = np.asarray(img).copy()
+    findings = det.detect(read_only(image))
+    check_contract(det, findings, image)
+    # Whatever the cascades find, a plate the text detector already reported is not repeated.
+    known = Finding(Category.PLATE, "licence plate", 0.9, Box(0, 0, 800, 500), "text", "AB12 CDE")
+    assert det.detect(read_only(image), (known,)) == []
