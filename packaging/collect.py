@@ -225,6 +225,7 @@ class Trace:
     detectors: list[str]
     errors: dict[str, str]
     method: str
+    notes: dict[str, str] = field(default_factory=dict)  # e.g. an export that did not verify
     files: list[tuple[str, str]] = field(default_factory=list)  # (source, destination folder)
 
 
@@ -310,6 +311,7 @@ def trace(python: str | None = None, timeout: float = 1800, use_strace: bool | N
         path=doc["path"],
         detectors=doc["detectors"],
         errors=doc["errors"],
+        notes=doc.get("notes", {}),
         method="strace + audit hook + loader hooks"
         if use_strace
         else "audit hook + loader hooks (no strace: files opened by other C++ code are not seen)",

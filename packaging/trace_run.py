@@ -66,6 +66,7 @@ def main(out_path: str) -> int:
     repo = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(repo))
     errors: dict[str, str] = {}
+    notes: dict[str, str] = {}
     names: list[str] = []
     with tempfile.TemporaryDirectory(prefix="sharesafe-trace-") as tmp:
         # A fresh cache: first-run work (e.g. a model converted to ONNX on first use) must be traced too.
@@ -93,8 +94,8 @@ def main(out_path: str) -> int:
             errors["scan"] = result.error
         else:
             done = export(result, Path(tmp) / "safe", Review(result), ExportOptions(), detectors)
-            if done.error:
-                errors["export"] = done.error
+            if done.error:  # the export still ran (and was traced): a verdict, not a loading problem
+                notes["export"] = done.error
         try:  # the desktop app's imports count too (it is optional in a core-only checkout)
             import desktop.app  # noqa: F401
         except ModuleNotFoundError as exc:
@@ -106,6 +107,7 @@ def main(out_path: str) -> int:
             "path": [p for p in sys.path if p],
             "detectors": names,
             "errors": errors,
+            "notes": notes,
         }
     Path(out_path).write_text(json.dumps(doc, indent=1), encoding="utf-8")
     return 0
