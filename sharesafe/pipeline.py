@@ -205,14 +205,19 @@ def verify_export(
             "the re-scan of the export failed: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         )
     rescan = postprocess(raw, image.width, image.height)
-    covered_boxes = [box for box, _ in review.regions()]
-    left = review.left_findings
+    regions = review.regions()
+    # A solid rectangle leaves nothing of what was under it; blur, pixelation and ellipses (whose
+    # corners stay) can leave something for a detector to find.
+    solid = [box for box, style in regions if style is Style.FILL and review.shape is Shape.RECTANGLE]
+    soft = [box for box, style in regions if box not in solid]
+    seen = [*review.left_findings, *review.covered_findings]
     problems: list[Finding] = []
     for f in rescan:
-        if covered_boxes and _covered_fraction(f.box, covered_boxes) >= 0.5:
-            problems.append(f)  # something is still visible where we covered
+        if solid and _covered_fraction(f.box, solid) >= 0.5:
+            continue  # mostly solid fill: an artefact of the cover itself (e.g. a black box read as a plate)
+        if soft and _covered_fraction(f.box, soft) >= 0.5:
+            problems.append(f)  # still found where we blurred or pixelated
             continue
-        seen = [*left, *review.covered_findings]
         if not any(f.category is g.category and f.box.iou(g.box) > 0.2 for g in seen):
             problems.append(f)  # a finding the user never saw
     return rescan, problems

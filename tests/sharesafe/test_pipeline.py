@@ -155,8 +155,33 @@ def test_export_fails_verification_when_cover_is_left_off(
             return [Finding(Category.FACE, "face", 0.9, Box(100, 100, 200, 220), "sticky")]
 
     result2 = scan(gps_photo, [Sticky()])
-    bad = export(result2, tmp_path / "out", Review(result2), detectors=[Sticky()])
+    # Pixelated, the face is still found: not safe.
+    bad = export(result2, tmp_path / "out", Review(result2, style=Style.PIXELATE), detectors=[Sticky()])
     assert not bad.ok and "still finds" in (bad.error or "")
+    # Under a solid rectangle nothing is left to see: a hit there is an artefact of the cover.
+    filled = export(result2, tmp_path / "out", Review(result2, style=Style.FILL), detectors=[Sticky()])
+    assert filled.ok and filled.rescan_findings
+
+
+def test_export_fails_when_rescan_finds_something_new(gps_photo: Path, tmp_path: Path) -> None:
+    class Appears:  # finds nothing in the original and a face in the export (e.g. re-encoding noise)
+        name = "appears"
+        categories = frozenset({Category.FACE})
+        info = None
+        calls = 0
+
+        def load(self) -> None: ...
+
+        def detect(self, image, context=()):
+            self.calls += 1
+            if self.calls == 1:
+                return []
+            return [Finding(Category.FACE, "face", 0.4, Box(10, 10, 60, 60), "appears")]
+
+    det = Appears()
+    result = scan(gps_photo, [det])
+    exported = export(result, tmp_path / "out", Review(result), detectors=[det])
+    assert not exported.ok and "face at" in (exported.error or "")
 
 
 def test_export_never_overwrites(gps_photo: Path, tmp_path: Path) -> None:
