@@ -15,6 +15,15 @@ need_system() {
   local missing=()
   command -v exiftool >/dev/null || missing+=(libimage-exiftool-perl)
   command -v Xvfb >/dev/null || missing+=(xvfb)
+  command -v xwininfo >/dev/null || missing+=(x11-utils)
+  # strace lets the bundle build see model files that C++ code opens (packaging/collect.py)
+  command -v strace >/dev/null || missing+=(strace)
+  # Qt's xcb platform plugin (the real window under Xvfb, and in the bundle) needs these
+  local lib
+  for lib in libxcb-icccm4:libxcb-icccm.so.4 libxcb-keysyms1:libxcb-keysyms.so.1 \
+    libxcb-cursor0:libxcb-cursor.so.0 libxkbcommon-x11-0:libxkbcommon-x11.so.0; do
+    ldconfig -p 2>/dev/null | grep "${lib#*:}" >/dev/null || missing+=("${lib%%:*}")
+  done
   if ((${#missing[@]})); then
     if [ "$(id -u)" = 0 ]; then
       echo "setup: installing ${missing[*]} (Debian packages)"
@@ -38,7 +47,7 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q "torch==2.13.0"
 # The project and its declared dependencies, constrained so torch stays on 2.13.0 and OpenCV on 4.x
 # (5.x wheels ship no cv2.data Haar cascades).
-"${PIP[@]}" install -q -c constraints.txt -e ".[dev,detectors,desktop]"
+"${PIP[@]}" install -q -c constraints.txt -e ".[dev,detectors,desktop,bundle]"
 # Packages whose declared pins are stale (they would downgrade torch/opencv or pull paddle): they
 # are installed without their dependency lists; what they really import is already installed above.
 if grep -qv '^\s*\(#\|$\)' requirements-nodeps.txt; then

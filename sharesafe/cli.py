@@ -137,6 +137,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("detectors", help="list the detectors and the models they use")
 
+    p_self = sub.add_parser(
+        "self-test",
+        help="load every detector, scan and clean a generated photo, verify the result (offline)",
+    )
+    p_self.add_argument(
+        "--detectors", metavar="NAMES", help="comma-separated detectors (default: every registered one)"
+    )
+    p_self.add_argument(
+        "--keep", type=Path, metavar="DIR", help="keep the generated photo and its safe copy in DIR"
+    )
+
     p_pol = sub.add_parser("policies", help="list the policy profiles, or show one with its reasons")
     pol_sub = p_pol.add_subparsers(dest="policies_command", metavar="SUBCOMMAND", parser_class=_Parser)
     p_show = pol_sub.add_parser("show", help="show a profile: every rule, its reasons and citations")
@@ -515,6 +526,19 @@ def _run_detectors_list(out: TextIO) -> int:
     return EXIT_CLEAN
 
 
+def _run_self_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from sharesafe.selftest import run_self_test
+
+    names = None
+    if args.detectors:
+        names = [n.strip() for n in args.detectors.split(",") if n.strip()]
+        unknown = sorted(set(names) - set(backends.available()))
+        if unknown:
+            print(f"error: unknown detector(s): {', '.join(unknown)}", file=err)
+            return EXIT_USAGE
+    return run_self_test(out, names, keep=args.keep)
+
+
 def _run_gui(args: argparse.Namespace) -> int:
     try:
         app = importlib.import_module("desktop.app")
@@ -546,6 +570,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
         return _run_demo(args, out, err)
     if args.command == "detectors":
         return _run_detectors_list(out)
+    if args.command == "self-test":
+        return _run_self_test(args, out, err)
     if args.command == "policies":
         return _run_policies(args, out, err)
     if args.command == "gui":
