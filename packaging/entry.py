@@ -35,9 +35,10 @@ def _gui_check() -> str:
 
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
-    import desktop.app as gui
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
+
+    import desktop.app as gui
 
     app = QApplication.instance() or QApplication([sys.argv[0]])
     timed_out: list[bool] = []
