@@ -44,7 +44,7 @@ class PlateCascadeDetector:
     categories = frozenset({Category.PLATE})
 
     def __init__(
-        self, work_side: int = 1024, large_side: int = 1600, min_neighbors: int = 3, scale_factor: float = 1.1
+        self, work_side: int = 1024, large_side: int = 1280, min_neighbors: int = 3, scale_factor: float = 1.2
     ) -> None:
         #: Photos are searched at `work_side` px on the long side; big photos (phone photos) at half
         #: their size up to `large_side`, because their plates are small: on 12 MP composites with
