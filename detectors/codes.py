@@ -14,6 +14,7 @@ import cv2
 
 from detectors.faces import _package_version
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
 
 
@@ -67,12 +68,8 @@ class CodeDetector:
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()
         height, width = image.shape[:2]
-        gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        scale = min(1.0, self.side / max(width, height))
-        if scale < 1.0:
-            gray = cv2.resize(
-                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
+        small, _ = fit(image, self.side)
+        gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         return self._read(gray, gray.shape[1] / width, width, height)
 
 

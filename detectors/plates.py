@@ -19,6 +19,7 @@ import numpy as np
 
 from detectors._onnx import nms
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
 CASCADES = ("haarcascade_russian_plate_number.xml", "haarcascade_license_plate_rus_16stages.xml")
@@ -80,13 +81,9 @@ class PlateCascadeDetector:
         long_side = max(width, height)
         side = max(self.work_side, min(self.large_side, long_side // 2))
         scale = min(1.0, side / long_side)
-        full_gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
-        gray = full_gray
-        if scale < 1.0:
-            gray = cv2.resize(
-                gray, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA
-            )
-        gray = cv2.equalizeHist(gray)
+        small = resized(image, round(width * scale), round(height * scale)) if scale < 1.0 else image
+        plain_gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
+        gray = cv2.equalizeHist(plain_gray)
         boxes: list[list[float]] = []
         scores: list[float] = []
         for index, cascade in enumerate(self._cascades):
@@ -111,7 +108,10 @@ class PlateCascadeDetector:
             box = Box.from_xyxy(*map(float, arr[i]), width, height)
             if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
                 continue
-            if character_texture(full_gray, box) < MIN_CHARACTER_TEXTURE:
+            small_box = Box.from_xyxy(
+                box.x1 * scale, box.y1 * scale, box.x2 * scale, box.y2 * scale, gray.shape[1], gray.shape[0]
+            )
+            if character_texture(plain_gray, small_box) < MIN_CHARACTER_TEXTURE:
                 continue  # flat: a car body, a wall, or the solid fill of a covered region
             findings.append(
                 Finding(

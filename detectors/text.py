@@ -21,6 +21,7 @@ import numpy as np
 from detectors import textclass
 from detectors.faces import _package_version
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
 DET_MODEL = "PP-OCRv6_det_small.onnx"
@@ -124,9 +125,12 @@ class TextDetector:
         if long_side < 960:
             scale = min(2.0, 960 / long_side)
         small = image
-        if scale != 1.0:
-            interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-            small = cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=interp)
+        if scale < 1.0:
+            small = resized(image, round(width * scale), round(height * scale))
+        elif scale > 1.0:
+            small = cv2.resize(
+                image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC
+            )
         sy, sx = small.shape[0] / height, small.shape[1] / width
         if min(small.shape[:2]) < 32:
             # Very thin strips (banners, scan slivers): pad to a size the detector accepts; the

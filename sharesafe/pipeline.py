@@ -20,6 +20,7 @@ from sharesafe.fsutil import sha256_bytes, write_unique
 from sharesafe.image import DEFAULT_MAX_PIXELS, load_image_bytes
 from sharesafe.metadata import leftover_metadata, read_metadata, strip_lossless
 from sharesafe.redact import Shape, Style, cover
+from sharesafe.resize import shared_resizes
 from sharesafe.review import Review
 from sharesafe.types import Box, ExportResult, Finding, ScanResult
 
@@ -74,13 +75,14 @@ def run_detectors(
     raw: list[Finding] = []
     view = pixels.view()
     view.flags.writeable = False  # a detector that writes into the image fails loudly
-    for det in detectors:
-        try:
-            raw.extend(det.detect(view, tuple(raw)))
-        except Exception as exc:
-            log.exception("detector %s failed", getattr(det, "name", det))
-            if errors is not None:
-                errors[getattr(det, "name", repr(det))] = f"{type(exc).__name__}: {exc}"
+    with shared_resizes(view):
+        for det in detectors:
+            try:
+                raw.extend(det.detect(view, tuple(raw)))
+            except Exception as exc:
+                log.exception("detector %s failed", getattr(det, "name", det))
+                if errors is not None:
+                    errors[getattr(det, "name", repr(det))] = f"{type(exc).__name__}: {exc}"
     return raw
 
 
