@@ -12,7 +12,6 @@ If the export or onnxruntime fails, torch runs the network directly.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections.abc import Sequence
@@ -23,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.fsutil import sha256_file as _sha256
 
 INPUT_SIZE = 224
 EMBED_DIM = 1280
@@ -62,14 +62,6 @@ def cache_dir() -> Path:
         return Path(env)
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
     return Path(base) / "sharesafe"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def preprocess(crops: Sequence[RGBImage]) -> npt.NDArray[np.float32]:

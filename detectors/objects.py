@@ -10,7 +10,6 @@ mismatch or a missing entry refuses to load.
 
 from __future__ import annotations
 
-import hashlib
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 from detectors.yolo import ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.fsutil import sha256_file as file_sha256
 from sharesafe.types import Category, Finding
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
@@ -36,14 +36,6 @@ VEST_IN_PERSON = 0.5
 
 class WeightsIntegrityError(RuntimeError):
     """The weights file does not match the manifest."""
-
-
-def file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def manifest_entry(name: str = ENTRY, manifest: Path = MANIFEST) -> dict[str, Any]:

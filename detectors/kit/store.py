@@ -14,6 +14,7 @@ import numpy as np
 
 from sharesafe.detector import RGBImage
 from sharesafe.errors import ShareSafeError
+from sharesafe.fsutil import sha256_file as _sha256_file
 from sharesafe.types import Box, Category
 
 #: Kit folder name -> the category its findings carry.
@@ -88,14 +89,6 @@ def read_reference_image(path: Path) -> RGBImage:
             f"{MIN_REFERENCE_SIDE} px on each side)"
         )
     return pixels
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def load_kit(root: str | Path, strict: bool = True) -> Kit:

@@ -198,12 +198,14 @@ def test_export_refuses_a_file_changed_since_the_scan(gps_photo: Path, tmp_path:
     assert "changed since it was scanned" in (export(result, tmp_path / "out").error or "")
 
 
-def test_export_of_rotated_photo_is_upright(tmp_path: Path) -> None:
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_export_of_rotated_photo_is_upright(tmp_path: Path, orientation: int) -> None:
     from sharesafe.samples import rotate_for_orientation
 
     upright = street_scene(320, 240)
     src = tmp_path / "rot.jpg"
-    src.write_bytes(jpeg_bytes(rotate_for_orientation(upright, 6), exif_bytes(orientation=6), quality=100))
+    stored = rotate_for_orientation(upright, orientation)
+    src.write_bytes(jpeg_bytes(stored, exif_bytes(orientation=orientation), quality=100))
     exported = export(scan(src), tmp_path / "out")
     assert exported.ok
     out = load_image(exported.output)
