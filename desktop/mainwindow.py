@@ -741,7 +741,8 @@ class MainWindow(QMainWindow):
         self.reason_view.clear()
         if current.isValid():
             self.view.select(KIND_FINDING, current.row())
-            what = html.escape(str(self.findings.index(current.row(), FindingsModel.WHAT).data()))
+            raw = str(self.findings.index(current.row(), FindingsModel.WHAT).data())
+            what = html.escape(raw.strip().strip("\"'\u201c\u201d"))  # quoted once, here
             reasons = verdict.reasons_list(self.findings.assessment, current.row())
             if reasons:
                 items = "".join(f"<li>{html.escape(r)}</li>" for r in reasons)

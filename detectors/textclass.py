@@ -15,7 +15,7 @@ from functools import lru_cache
 #: Text classes, strongest first (a string gets the first class that matches).
 PROTECTIVE = "protective_marking"
 POLICE = "police_marking"
-IDENTITY = "identity"  # names, collar and shoulder numbers
+IDENTITY = "name_or_number"  # names, collar and shoulder numbers (the policy profiles' name)
 PLATE = "plate"
 ADDRESS = "address"  # house numbers, street names, postcodes
 OTHER = "other"

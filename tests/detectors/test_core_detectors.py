@@ -83,7 +83,7 @@ def test_text_reads_and_classifies(text_detector: Detector) -> None:
     assert by_detail["OFFICIAL-SENSITIVE"].extra["text_class"] == "protective_marking"
     plate = by_detail["AB12 CDE"]
     assert plate.category is Category.PLATE and plate.extra["text_class"] == "plate"
-    assert by_detail["PC 1234 J. SMITH"].extra["text_class"] == "identity"
+    assert by_detail["PC 1234 J. SMITH"].extra["text_class"] == "name_or_number"
     # Each box sits on its own line of text.
     for row, text in ((0, "POLICE"), (1, "OFFICIAL-SENSITIVE"), (3, "PC 1234 J. SMITH")):
         box = by_detail[text].box

@@ -110,3 +110,11 @@ def test_edit_distance() -> None:
 def test_find_term_needs_whole_tokens() -> None:
     assert tc.find_term("TOP SECRET FILE", tc.PROTECTIVE_TERMS) == "TOP SECRET"
     assert tc.find_term("SECRETARY", tc.PROTECTIVE_TERMS) is None
+
+
+def test_every_text_class_is_one_the_policy_profiles_know() -> None:
+    """The text detector and the policy profiles share one vocabulary of text classes."""
+    from detectors import textclass
+    from sharesafe.policy_model import TEXT_CLASSES
+
+    assert set(textclass.CLASSES) == set(TEXT_CLASSES)
