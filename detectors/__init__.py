@@ -1,0 +1,1 @@
+"""Detector backends behind the `sharesafe.detector.Detector` protocol; see `registry.py`."""

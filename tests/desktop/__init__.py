@@ -1,0 +1,1 @@
+"""Tests for ShareSafe; fixtures are generated in code."""
