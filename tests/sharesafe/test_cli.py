@@ -90,7 +90,11 @@ def test_demo_writes_safe_copies_and_report(tmp_path: Path) -> None:
     assert code == EXIT_CLEAN
     report = json.loads((tmp_path / "demo" / "report.json").read_text())
     assert len(report["files"]) == 5
-    assert len(list((tmp_path / "demo" / "safe").iterdir())) == 3
+    safe = tmp_path / "demo" / "safe"
+    copies = sorted(p.name for p in safe.iterdir() if ".audit." not in p.name)
+    assert len(copies) == 3
+    for name in copies:  # every copy named safe has its own audit record beside it
+        assert (safe / f"{Path(name).stem}.audit.json").is_file()
 
 
 def test_version_and_detectors_list() -> None:

@@ -6,7 +6,12 @@ import pytest
 from PIL import Image
 
 from sharesafe import formats
-from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+from sharesafe.errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
 from sharesafe.image import load_image, load_image_bytes
 from sharesafe.samples import exif_bytes, jpeg_bytes, rotate_for_orientation, street_scene
 
@@ -88,7 +93,7 @@ def test_bad_inputs_give_clear_errors(tmp_path) -> None:
         load_image_bytes(good[: len(good) // 3])
     with pytest.raises(UnsupportedFormatError, match="folder"):
         load_image(tmp_path)
-    with pytest.raises(CorruptImageError, match="cannot read"):
+    with pytest.raises(UnreadableFileError, match="cannot read"):
         load_image(tmp_path / "missing.jpg")
 
 
