@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import time
@@ -51,9 +52,11 @@ from desktop.panels import MetadataPanel, PhotoDelegate
 from desktop.settings import Settings
 from desktop.undo import AddRegionCommand, RemoveRegionCommand, SetStyleCommand
 from desktop.workers import Job, JobContext, Runner
-from sharesafe import pipeline
+from sharesafe import audit, pipeline
 from sharesafe.detector import Detector
 from sharesafe.image import load_image
+from sharesafe.jobs import OutputFolder
+from sharesafe.jobs import make_safe as make_safe_copy
 from sharesafe.redact import Style, cover
 from sharesafe.review import Review
 from sharesafe.types import Box, ExportResult
@@ -520,8 +523,11 @@ class MainWindow(QMainWindow):
         detectors = list(self.detectors)
         profile = self.profile
 
+        chosen_out = self.settings.output_dir
+        exclude = [chosen_out] if chosen_out else [pipeline.default_out_dir(Path(i) / "x") for i in inputs]
+
         def work(ctx: JobContext) -> int:
-            found = pipeline.collect_paths(inputs, recursive)
+            found = pipeline.collect_paths(inputs, recursive, exclude=exclude)
             ctx.emit(("paths", found))
             done = 0
             for i, path in enumerate(found, start=1):
@@ -894,18 +900,36 @@ class MainWindow(QMainWindow):
         jobs = [(e.result, self.output_dir_for(e), r, o, e.assessment) for e, r, o in items]
 
         def work(ctx: JobContext) -> tuple[list[ExportResult], list[Path], str | None]:
-            out = []
-            records = []
-            for i, (result, out_dir, review, opts, assessment) in enumerate(jobs, start=1):
-                if ctx.cancel.is_set():
-                    break
-                exported = pipeline.export(result, out_dir, review, opts, detectors)
-                out.append(exported)
-                records.append((result, exported, assessment, review))
-                ctx.progress(i, len(jobs), result.path.name)
-            batch_dir = jobs[0][1] if len(jobs) > 1 else None
-            written, problem = verdict.write_audit(records, batch_dir)
-            return out, written, problem
+            # The core's one flow: a copy is named safe only once verified and recorded; a failed
+            # one goes to NOT-SAFE/ (sharesafe.jobs). Each output folder is tidied first.
+            out: list[ExportResult] = []
+            entries = []
+            written: list[Path] = []
+            problems: list[str] = []
+            with contextlib.ExitStack() as stack:
+                folders: set[Path] = set()
+                for i, (result, out_dir, review, opts, assessment) in enumerate(jobs, start=1):
+                    if ctx.cancel.is_set():
+                        break
+                    if out_dir not in folders:
+                        folders.add(out_dir)
+                        stack.enter_context(OutputFolder.open(out_dir))
+                    copy = make_safe_copy(
+                        result, review, out_dir, assessment=assessment, options=opts, detectors=detectors
+                    )
+                    out.append(copy.export)
+                    if copy.audit is not None:
+                        written.append(copy.audit.html)
+                        entries.append(copy.entry)
+                    if copy.audit_error:
+                        problems.append(copy.audit_error)
+                    ctx.progress(i, len(jobs), result.path.name)
+            if len(jobs) > 1 and len(entries) > 1:
+                try:
+                    written.append(audit.write_audit(entries, jobs[0][1], audit.batch_stem()).html)
+                except OSError as exc:
+                    problems.append(f"the batch audit record could not be written: {exc}")
+            return out, written, "; ".join(problems) or None
 
         job = Job(work, "Making safe copies")
         batch = {"job": job, "entries": [], "started": time.monotonic(), "folder": False}
