@@ -149,13 +149,10 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                 )
             try:
                 frames = int(getattr(img, "n_frames", 1) or 1)
-            except (
-                TypeError,
-                ValueError,
-                OSError,
-                EOFError,
-            ):  # a later frame is unreadable (RAW data in a TIFF
-                frames = 1  # container); the first frame may still decode
+            except MemoryError:
+                raise
+            except Exception:  # noqa: BLE001 - a later frame is unreadable (RAW in a TIFF, a GIF cut
+                frames = 1  # short); the first frame may still decode
             try:
                 img.seek(0)
                 img.load()
