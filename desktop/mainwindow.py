@@ -914,8 +914,10 @@ class MainWindow(QMainWindow):
                     if out_dir not in folders:
                         folders.add(out_dir)
                         stack.enter_context(OutputFolder.open(out_dir))
+                    # Metadata only: nothing is covered, so no detector re-checks the copy.
+                    checkers = () if opts.metadata_only else detectors
                     copy = make_safe_copy(
-                        result, review, out_dir, assessment=assessment, options=opts, detectors=detectors
+                        result, review, out_dir, assessment=assessment, options=opts, detectors=checkers
                     )
                     out.append(copy.export)
                     if copy.audit is not None:

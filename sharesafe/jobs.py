@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -202,7 +203,7 @@ class OutputFolder:
                 candidate in vouched
                 or not candidate.is_file()
                 or candidate.name.startswith(".")
-                or self.suffix not in candidate.stem
+                or not re.search(re.escape(self.suffix) + r"(-\d+)?$", candidate.stem)
                 or candidate.suffix.lower() not in _IMAGE_EXTENSIONS
             ):
                 continue

@@ -100,6 +100,7 @@ def test_orphans_of_a_killed_run_are_cleaned_and_reported(tmp_path: Path) -> Non
     run_cli("clean", str(tmp_path / "in"), "--out", str(out), "--no-detectors")
     (out / ".b-safe.jpg.x1y2.part").write_bytes(b"half")
     (out / "stray-safe.jpg").write_bytes((out / "a-safe.jpg").read_bytes())  # no record vouches for it
+    (out / "my-safe-house.jpg").write_bytes(b"a user's own file: not one of ours, left alone")
     record = (out / "a-safe.audit.json").read_text().replace("a-safe.jpg", "gone-safe.jpg")
     (out / "gone-safe.audit.json").write_text(record)  # a record whose copy was never named
     with OutputFolder.open(out) as folder:
@@ -113,6 +114,7 @@ def test_orphans_of_a_killed_run_are_cleaned_and_reported(tmp_path: Path) -> Non
         "a-safe.audit.html",
         "a-safe.audit.json",
         "a-safe.jpg",
+        "my-safe-house.jpg",
     ]
     assert folder.already_safe(next(iter(folder.done))) == out / "a-safe.jpg"
 
