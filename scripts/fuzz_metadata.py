@@ -136,6 +136,8 @@ def check_one(data: bytes, work: Path, index: int, report: Report) -> list[str]:
     items = guarded("read_metadata", lambda: read_metadata(data))
     if isinstance(items, list) and any(m.value.startswith(_CAUGHT_READER_CRASH) for m in items):
         problems.append(f"read_metadata caught a reader crash: {items[-1].value}")
+    if isinstance(items, list) and any(" at 0x" in m.value for m in items):
+        problems.append("a metadata item shows an object repr")
     guarded("leftover_metadata", lambda: leftover_metadata(data))
     source = work / f"in-{index}.img"
     source.write_bytes(data)

@@ -190,3 +190,8 @@ def test_messages_carry_no_object_reprs() -> None:
         "cannot identify image file the file"
     )
     assert " at 0x" not in readable("bad <PIL.Image.Image image mode=RGB size=1x1 at 0x7F00>")
+    from sharesafe.metadata.explain import short
+
+    assert " at 0x" not in short(
+        "could not be read (cannot identify image file <_io.BytesIO object at 0x7f01>)"
+    )
