@@ -6,6 +6,7 @@ import hashlib
 import os
 import stat
 import tempfile
+from collections.abc import Collection
 from pathlib import Path
 
 from sharesafe.errors import ImageTooLargeError, UnreadableFileError, UnsupportedFormatError
@@ -79,11 +80,12 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
-def unique_path(directory: Path, stem: str, suffix: str) -> Path:
-    """`directory/stem+suffix`, or `stem-2`, `stem-3`... so nothing is ever overwritten."""
+def unique_path(directory: Path, stem: str, suffix: str, skip: Collection[Path] = ()) -> Path:
+    """`directory/stem+suffix`, or `stem-2`, `stem-3`... so nothing is ever overwritten (nor any
+    name in `skip` given)."""
     candidate = directory / f"{stem}{suffix}"
     n = 2
-    while candidate.exists():
+    while candidate.exists() or candidate in skip:
         candidate = directory / f"{stem}-{n}{suffix}"
         n += 1
     return candidate

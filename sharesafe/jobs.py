@@ -21,7 +21,7 @@ import json
 import logging
 import re
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,16 +76,20 @@ def make_safe(
     state = ReviewState.from_review(review)
     written: dict[str, audit.AuditPaths] = {}
 
-    def record_first(res: ExportResult, target: Path) -> None:
-        res.output = target
+    def record_first(res: ExportResult, target: Path) -> Callable[[], None]:
         paths = _audit_paths(target.parent, target.stem)
+        if any(p.exists() for p in paths.all()):
+            # Another writer's record (or a killed run's, which the next batch start removes):
+            # never replaced; the copy takes the next free name.
+            raise FileExistsError(str(paths.json))
+        res.output = target
         try:
             audit.write_audit(
                 [audit.AuditEntry(result, res, assessment, state)],
                 target.parent,
                 f"{target.stem}.audit",
                 full_detail=full_detail,
-                overwrite=True,  # the name is free, so a record under it is a killed run's orphan
+                overwrite=True,  # checked free just above
             )
         except BaseException:
             res.output = None
@@ -93,6 +97,13 @@ def make_safe(
                 p.unlink(missing_ok=True)
             raise
         written["paths"] = paths
+
+        def undo() -> None:
+            res.output = None
+            for p in written.pop("paths").all():
+                p.unlink(missing_ok=True)
+
+        return undo
 
     exported = export(result, out_dir, review, options, detectors, before_naming=record_first)
     if exported.output is None and "paths" in written:

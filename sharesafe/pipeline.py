@@ -274,8 +274,9 @@ NOT_SAFE_DIR = "NOT-SAFE"
 UNVERIFIED_MARK = ".unverified"
 
 #: Called with a verified result and the name its copy is about to get, before it gets it (the audit
-#: record is written here, so that a copy named safe always has its record). May raise OSError.
-BeforeNaming = Callable[[ExportResult, Path], None]
+#: record is written here, so that a copy named safe always has its record). Returns what undoes it
+#: should the name be taken after all; raises FileExistsError to skip the name, or OSError.
+BeforeNaming = Callable[[ExportResult, Path], Callable[[], None]]
 
 
 def export(
@@ -367,14 +368,19 @@ def _verify_written(
 def _name_verified(
     temp: Path, out_dir: Path, stem: str, ext: str, res: ExportResult, before_naming: BeforeNaming | None
 ) -> Path:
+    taken: set[Path] = set()
     for _ in range(1000):
-        target = unique_path(out_dir, stem, ext)
-        if before_naming is not None:
-            before_naming(res, target)
+        target = unique_path(out_dir, stem, ext, skip=taken)
+        taken.add(target)
+        undo = None
         try:
+            if before_naming is not None:
+                undo = before_naming(res, target)
             link_new(temp, target)
         except FileExistsError:
-            continue  # another writer took the name in the meantime: the next free one
+            if undo is not None:
+                undo()  # the name was taken after all: what we wrote for it goes
+            continue  # another writer took the name (or its record's) in the meantime: the next one
         return target
     raise ShareSafeError(f"could not find a free name for {stem}{ext} in {out_dir}")
 

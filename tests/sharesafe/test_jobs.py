@@ -173,3 +173,33 @@ def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
     copies = sorted(p.name for p in safe_named(out))
     assert copies == sorted(f"p{i}-safe.jpg" for i in range(n))  # resumed: no -2 duplicates
     assert not (out / NOT_SAFE_DIR).exists() or list((out / NOT_SAFE_DIR).iterdir()) == []
+
+
+def test_an_existing_record_is_never_replaced_and_a_lost_race_leaves_no_record(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sharesafe.pipeline as pipeline_module
+
+    src = photo(tmp_path / "in" / "a.jpg")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "a-safe.audit.json").write_text("someone else's record")
+    result = scan(src)
+    done = make_safe(result, Review(result), out)
+    assert done.export.output == out / "a-safe-2.jpg"
+    assert (out / "a-safe.audit.json").read_text() == "someone else's record"
+
+    real_link = pipeline_module.link_new
+    calls: list[Path] = []
+
+    def taken_once(source: Path, target: Path) -> None:
+        calls.append(target)
+        if len(calls) == 1:
+            raise FileExistsError(str(target))  # another writer named it first
+        real_link(source, target)
+
+    monkeypatch.setattr(pipeline_module, "link_new", taken_once)
+    done = make_safe(result, Review(result), out)
+    assert calls[0] == out / "a-safe-3.jpg" and done.export.output == out / "a-safe-4.jpg"
+    assert not (out / "a-safe-3.audit.json").exists()  # the record written for the lost name went
+    assert (out / "a-safe-4.audit.json").is_file()
