@@ -25,8 +25,8 @@ from tests.desktop.desktop_fakes import SecondLook
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def photo(path: Path, seed: int = 0) -> Path:
-    scene = street_scene(320, 240)
+def photo(path: Path, seed: int = 0, size: tuple[int, int] = (320, 240)) -> Path:
+    scene = street_scene(*size)
     scene[0:4, 0:4] = seed  # distinct bytes per photo
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(jpeg_bytes(np.ascontiguousarray(scene), exif_bytes()))
@@ -135,44 +135,48 @@ def _check_invariant(out: Path) -> None:
 
 @pytest.mark.slow
 def test_sigkill_at_random_moments_then_resume(tmp_path: Path) -> None:
-    n = 12
+    """Each round starts `clean`, waits until it has begun writing, then SIGKILLs it a random moment
+    later; the rule "named safe only with a verified record" must hold after every kill."""
+    n = 16
     for i in range(n):
-        photo(tmp_path / "in" / f"p{i}.jpg", seed=i * 20)
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
-
-    def command(out: Path) -> list[str]:
-        return [
-            sys.executable,
-            "-m",
-            "sharesafe",
-            "clean",
-            str(tmp_path / "in"),
-            "--out",
-            str(out),
-            "--no-detectors",
-        ]
-
-    started = time.monotonic()  # how long a whole run takes here, to kill within it
-    subprocess.run(command(tmp_path / "timing"), env=env, capture_output=True, timeout=120, check=False)
-    whole = time.monotonic() - started
+        photo(tmp_path / "in" / f"p{i}.jpg", seed=i * 15, size=(960, 720))
     out = tmp_path / "out"
+    cmd = [
+        sys.executable,
+        "-m",
+        "sharesafe",
+        "clean",
+        str(tmp_path / "in"),
+        "--out",
+        str(out),
+        "--no-detectors",
+    ]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
     rng = random.Random(13)
-    interrupted = 0
-    for _ in range(5):
-        proc = subprocess.Popen(command(out), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.1, whole))
+    mid_batch = 0
+    for _ in range(6):
+        before = _entries(out)
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 60
+        while _entries(out) == before and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.005)  # until this run has begun writing
+        time.sleep(rng.uniform(0.0, 0.4))
         proc.send_signal(signal.SIGKILL)
         proc.wait()
         _check_invariant(out)  # at every moment: nothing named safe without its verified record
-        interrupted += len(safe_named(out)) < n
-    assert interrupted, "no kill landed before the batch was done"
-    final = subprocess.run(command(out), env=env, capture_output=True, text=True, timeout=120, check=False)
+        mid_batch += 0 < len(safe_named(out)) < n
+    assert mid_batch >= 2, "the kills did not land inside the batch"
+    final = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert final.returncode in (0, 1), final.stderr  # 1: risks found (and fixed)
     _check_invariant(out)
     assert list(out.rglob("*.part")) == []
     copies = sorted(p.name for p in safe_named(out))
     assert copies == sorted(f"p{i}-safe.jpg" for i in range(n))  # resumed: no -2 duplicates
     assert not (out / NOT_SAFE_DIR).exists() or list((out / NOT_SAFE_DIR).iterdir()) == []
+
+
+def _entries(folder: Path) -> int:
+    return len(list(folder.iterdir())) if folder.is_dir() else 0
 
 
 def test_an_existing_record_is_never_replaced_and_a_lost_race_leaves_no_record(
