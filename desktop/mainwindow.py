@@ -527,8 +527,9 @@ class MainWindow(QMainWindow):
         exclude = [chosen_out] if chosen_out else [pipeline.default_out_dir(Path(i) / "x") for i in inputs]
 
         def work(ctx: JobContext) -> int:
-            found = pipeline.collect_paths(inputs, recursive, exclude=exclude)
-            ctx.emit(("paths", found))
+            skipped: list[tuple[Path, str]] = []
+            found = pipeline.collect_paths(inputs, recursive, skipped=skipped, exclude=exclude)
+            ctx.emit(("paths", found, skipped))
             done = 0
             for i, path in enumerate(found, start=1):
                 if ctx.cancel.is_set():
@@ -562,6 +563,9 @@ class MainWindow(QMainWindow):
     def _scan_item(self, batch: dict[str, Any], item: tuple[Any, ...]) -> None:
         if item[0] == "paths":
             found: list[Path] = item[1]
+            batch["skipped"] = item[2]
+            for path, reason in item[2]:
+                log.info("skipped %s: %s", path, reason)
             fresh = self.photos.add_paths(found)
             batch["entries"] = [self.photos.entry_for(p) for p in found]
             batch["entries"] = [e for e in batch["entries"] if e is not None]
@@ -627,7 +631,10 @@ class MainWindow(QMainWindow):
             self._show_dialog(dlg)
         checked = sum(1 for e in entries if e.result)
         verb = "Cancelled after" if cancelled else "Finished"
-        self.statusBar().showMessage(f"{verb} checking {checked} photo(s)", 8000)
+        skipped = batch.get("skipped") or []
+        reasons = sorted({reason.split(" (")[0] for _p, reason in skipped})
+        note = f"; {len(skipped)} file(s) skipped ({', '.join(reasons)})" if skipped else ""
+        self.statusBar().showMessage(f"{verb} checking {checked} photo(s){note}", 8000)
         self._update_actions()
         self.batchFinished.emit(not cancelled)
 

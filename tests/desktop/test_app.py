@@ -167,12 +167,16 @@ def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, t
     write_samples(folder)
     (folder / "sub").mkdir()
     shutil.copy(folder / "plain-no-metadata.jpg", folder / "sub" / "copy.jpg")
+    shutil.copy(folder / "plain-no-metadata.jpg", folder / ".hidden.jpg")
+    (folder / "readme.txt").write_text("not a photo")
     w = make_window()
     seen: list[tuple[int, int]] = []
     w.progress.valueChanged.connect(lambda v: seen.append((v, w.progress.maximum())))
     with qtbot.waitSignal(w.batchFinished, timeout=30_000) as blocker:
         w.open_paths([folder])
     assert blocker.args == [True]
+    status = w.statusBar().currentMessage()
+    assert "2 file(s) skipped (hidden, not a photo file name)" in status, status
     entries = w.photos.entries
     assert len(entries) == 6  # recursive
     assert seen and seen[-1] == (6, 6)
