@@ -32,6 +32,11 @@ def open_folder(path: Path) -> None:
 
 def describe_export(res: ExportResult) -> str:
     """One paragraph an officer can read: what was written and whether it verified clean."""
+    if res.output is None and res.unsafe_copy is not None:
+        return (
+            f"NOT SAFE - do not share. The copy failed its check: {res.error or 'not verified'}\n"
+            f"It was kept, for inspection only, as {res.unsafe_copy} (outside the safe copies)."
+        )
     if res.output is None:
         return f"Not exported: {res.error or 'unknown problem'}"
     lines = [f"Safe copy: {res.output}"]
@@ -99,7 +104,8 @@ class ExportDialog(QDialog):
             tree = QTreeWidget()
             tree.setHeaderLabels(["Photo", "Problem"])
             for r in failed:
-                QTreeWidgetItem(tree, [r.source.name, r.error or "not verified"])
+                kept = f" (kept as NOT-SAFE/{r.unsafe_copy.name})" if r.unsafe_copy else ""
+                QTreeWidgetItem(tree, [r.source.name, (r.error or "not verified") + kept])
             tree.resizeColumnToContents(0)
             tree.setWordWrap(True)
             layout.addWidget(tree)

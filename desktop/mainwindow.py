@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import logging
 import time
@@ -51,9 +52,11 @@ from desktop.panels import MetadataPanel, PhotoDelegate
 from desktop.settings import Settings
 from desktop.undo import AddRegionCommand, RemoveRegionCommand, SetStyleCommand
 from desktop.workers import Job, JobContext, Runner
-from sharesafe import pipeline
+from sharesafe import audit, pipeline
 from sharesafe.detector import Detector
 from sharesafe.image import load_image
+from sharesafe.jobs import OutputFolder
+from sharesafe.jobs import make_safe as make_safe_copy
 from sharesafe.redact import Style, cover
 from sharesafe.review import Review
 from sharesafe.types import Box, ExportResult
@@ -520,9 +523,13 @@ class MainWindow(QMainWindow):
         detectors = list(self.detectors)
         profile = self.profile
 
+        chosen_out = self.settings.output_dir
+        exclude = [chosen_out] if chosen_out else [pipeline.default_out_dir(Path(i) / "x") for i in inputs]
+
         def work(ctx: JobContext) -> int:
-            found = pipeline.collect_paths(inputs, recursive)
-            ctx.emit(("paths", found))
+            skipped: list[tuple[Path, str]] = []
+            found = pipeline.collect_paths(inputs, recursive, skipped=skipped, exclude=exclude)
+            ctx.emit(("paths", found, skipped))
             done = 0
             for i, path in enumerate(found, start=1):
                 if ctx.cancel.is_set():
@@ -556,6 +563,9 @@ class MainWindow(QMainWindow):
     def _scan_item(self, batch: dict[str, Any], item: tuple[Any, ...]) -> None:
         if item[0] == "paths":
             found: list[Path] = item[1]
+            batch["skipped"] = item[2]
+            for path, reason in item[2]:
+                log.info("skipped %s: %s", path, reason)
             fresh = self.photos.add_paths(found)
             batch["entries"] = [self.photos.entry_for(p) for p in found]
             batch["entries"] = [e for e in batch["entries"] if e is not None]
@@ -621,7 +631,10 @@ class MainWindow(QMainWindow):
             self._show_dialog(dlg)
         checked = sum(1 for e in entries if e.result)
         verb = "Cancelled after" if cancelled else "Finished"
-        self.statusBar().showMessage(f"{verb} checking {checked} photo(s)", 8000)
+        skipped = batch.get("skipped") or []
+        reasons = sorted({reason.split(" (")[0] for _p, reason in skipped})
+        note = f"; {len(skipped)} file(s) skipped ({', '.join(reasons)})" if skipped else ""
+        self.statusBar().showMessage(f"{verb} checking {checked} photo(s){note}", 8000)
         self._update_actions()
         self.batchFinished.emit(not cancelled)
 
@@ -894,18 +907,38 @@ class MainWindow(QMainWindow):
         jobs = [(e.result, self.output_dir_for(e), r, o, e.assessment) for e, r, o in items]
 
         def work(ctx: JobContext) -> tuple[list[ExportResult], list[Path], str | None]:
-            out = []
-            records = []
-            for i, (result, out_dir, review, opts, assessment) in enumerate(jobs, start=1):
-                if ctx.cancel.is_set():
-                    break
-                exported = pipeline.export(result, out_dir, review, opts, detectors)
-                out.append(exported)
-                records.append((result, exported, assessment, review))
-                ctx.progress(i, len(jobs), result.path.name)
-            batch_dir = jobs[0][1] if len(jobs) > 1 else None
-            written, problem = verdict.write_audit(records, batch_dir)
-            return out, written, problem
+            # The core's one flow: a copy is named safe only once verified and recorded; a failed
+            # one goes to NOT-SAFE/ (sharesafe.jobs). Each output folder is tidied first.
+            out: list[ExportResult] = []
+            entries = []
+            written: list[Path] = []
+            problems: list[str] = []
+            with contextlib.ExitStack() as stack:
+                folders: set[Path] = set()
+                for i, (result, out_dir, review, opts, assessment) in enumerate(jobs, start=1):
+                    if ctx.cancel.is_set():
+                        break
+                    if out_dir not in folders:
+                        folders.add(out_dir)
+                        stack.enter_context(OutputFolder.open(out_dir))
+                    # Metadata only: nothing is covered, so no detector re-checks the copy.
+                    checkers = () if opts.metadata_only else detectors
+                    copy = make_safe_copy(
+                        result, review, out_dir, assessment=assessment, options=opts, detectors=checkers
+                    )
+                    out.append(copy.export)
+                    if copy.audit is not None:
+                        written.append(copy.audit.html)
+                        entries.append(copy.entry)
+                    if copy.audit_error:
+                        problems.append(copy.audit_error)
+                    ctx.progress(i, len(jobs), result.path.name)
+            if len(jobs) > 1 and len(entries) > 1:
+                try:
+                    written.append(audit.write_audit(entries, jobs[0][1], audit.batch_stem()).html)
+                except OSError as exc:
+                    problems.append(f"the batch audit record could not be written: {exc}")
+            return out, written, "; ".join(problems) or None
 
         job = Job(work, "Making safe copies")
         batch = {"job": job, "entries": [], "started": time.monotonic(), "folder": False}

@@ -11,7 +11,6 @@ import enum
 import importlib
 import logging
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from sharesafe.types import Finding, ScanResult
@@ -148,32 +147,3 @@ def default_cover(assessment: Any | None) -> list[bool] | None:
     if assessment is None:
         return None
     return [str(getattr(d.action, "value", d.action)) == "cover" for d in assessment.findings]
-
-
-def write_audit(
-    items: list[tuple[ScanResult, Any, Any, Any]], batch_dir: Path | None = None
-) -> tuple[list[Path], str | None]:
-    """Write the audit record beside each safe copy (and one for the whole batch into `batch_dir`).
-
-    `items` are (scan, export result, assessment, review). Returns (html paths written, problem)."""
-    try:
-        audit = importlib.import_module("sharesafe.audit")
-        policy = importlib.import_module("sharesafe.policy")
-    except ModuleNotFoundError:
-        return [], None
-    written: list[Path] = []
-    entries = []
-    try:
-        for scan, exported, assessment, review in items:
-            if assessment is None or exported.output is None:
-                continue
-            state = policy.ReviewState.from_review(review) if review is not None else None
-            entry = audit.AuditEntry(scan, exported, assessment, state)
-            entries.append(entry)
-            written.append(audit.write_audit_beside(entry).html)
-        if batch_dir is not None and len(entries) > 1:
-            written.append(audit.write_audit(entries, batch_dir, audit.batch_stem()).html)
-    except Exception as exc:  # the safe copies stand; the user is told the record failed
-        log.exception("audit record failed")
-        return written, f"the audit record could not be written: {type(exc).__name__}: {exc}"
-    return written, None

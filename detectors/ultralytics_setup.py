@@ -17,8 +17,12 @@ Everything that loads ultralytics (the YOLO runner, `models/train.py`, evaluatio
 from __future__ import annotations
 
 import os
+import secrets
 import tempfile
 import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +107,20 @@ def _patch_network_helpers() -> None:
         events.events.enabled = False
 
 
+@contextmanager
+def _no_mac_address_lookup() -> Iterator[None]:
+    """ultralytics' settings hash `uuid.getnode()` into an anonymous id at import; on Linux that reads
+    the MAC address through a socket (libuuid's ioctl). A random node, as `uuid` itself falls back to,
+    keeps the import socket-free; the id is never sent anywhere (sync is off)."""
+    original = uuid.getnode
+    node = secrets.randbits(48) | (1 << 40)  # multicast bit set: RFC 4122's mark of a random node
+    uuid.getnode = lambda: node
+    try:
+        yield
+    finally:
+        uuid.getnode = original
+
+
 def import_ultralytics(verbose: bool = False) -> Any:
     """Return the `ultralytics` module, imported offline with our settings."""
     with _lock:
@@ -115,9 +133,10 @@ def import_ultralytics(verbose: bool = False) -> Any:
 
         ensure_torchvision_nms()
 
-        import ultralytics
-        import ultralytics.utils as uu
-        import ultralytics.utils.torch_utils as tu
+        with _no_mac_address_lookup():
+            import ultralytics
+            import ultralytics.utils as uu
+            import ultralytics.utils.torch_utils as tu
 
         if uu.ONLINE:  # pragma: no cover - YOLO_OFFLINE was set before import, so this means it was ignored
             raise RuntimeError("ultralytics believes it is online despite YOLO_OFFLINE=1")

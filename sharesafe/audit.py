@@ -25,6 +25,7 @@ from typing import Any, ClassVar
 
 from sharesafe import __version__
 from sharesafe.fsutil import atomic_write
+from sharesafe.metadata.vocabulary import is_known_tag
 from sharesafe.policy import Decision, PolicyAssessment, ReviewState
 from sharesafe.types import Box, Category, ExportResult, Finding, MetadataItem, MetadataKind, ScanResult
 
@@ -44,8 +45,6 @@ _KIND_NOTE = {
     MetadataKind.HIDDEN: "Hidden extras (thumbnails, edit history, embedded data) present - removed",
     MetadataKind.TECHNICAL: "Technical camera and file details present - removed",
 }
-
-_SAFE_TAG = re.compile(r"^[A-Za-z0-9 _:.()/-]{1,48}$")
 
 
 class Decided:
@@ -155,7 +154,15 @@ def _finding_json(
     return out
 
 
+def _unknown_note(items: Sequence[MetadataItem]) -> str:
+    sizes = ", ".join(f"{len(m.value.encode('utf-8'))} bytes" for m in items[:6])
+    more = f" and {len(items) - 6} more" if len(items) > 6 else ""
+    return f"unknown item{'s' if len(items) != 1 else ''} ({sizes}{more})"
+
+
 def _metadata_summary(items: Iterable[MetadataItem]) -> tuple[dict[str, int], list[str]]:
+    """Counts by kind and one note per kind. Tag names are shown only when they come from the known
+    vocabulary (`metadata.vocabulary`): a name taken from the file itself can carry a value."""
     items = list(items)
     counts = Counter(m.kind.value for m in items)
     notes: list[str] = []
@@ -166,10 +173,12 @@ def _metadata_summary(items: Iterable[MetadataItem]) -> tuple[dict[str, int], li
         note = _KIND_NOTE[kind]
         if kind is MetadataKind.LOCATION and any("gps" in (m.group + m.tag).lower() for m in mine):
             note = "GPS location present - removed"
-        tags = sorted({m.tag for m in mine if _SAFE_TAG.match(m.tag)})
-        if tags:
-            shown = ", ".join(tags[:12]) + (f" and {len(tags) - 12} more" if len(tags) > 12 else "")
-            note += f" ({len(mine)} item{'s' if len(mine) != 1 else ''}: {shown})"
+        tags = sorted({m.tag for m in mine if is_known_tag(m.tag)})
+        unknown = [m for m in mine if not is_known_tag(m.tag)]
+        shown = ", ".join(tags[:12]) + (f" and {len(tags) - 12} more" if len(tags) > 12 else "")
+        if unknown:
+            shown = ", ".join(p for p in (shown, _unknown_note(unknown)) if p)
+        note += f" ({len(mine)} item{'s' if len(mine) != 1 else ''}: {shown})"
         notes.append(note)
     return {k.value: counts[k.value] for k in MetadataKind if counts[k.value]}, notes
 
@@ -192,10 +201,14 @@ def _metadata_policy(scan: ScanResult, assessment: PolicyAssessment) -> dict[str
     return out
 
 
-def _scrub(message: str | None, *paths: Path | None) -> str | None:
-    """Drop folder names (which may hold a user name) from an error message."""
+def _scrub(message: str | None, *paths: Path | None, items: Sequence[MetadataItem] = ()) -> str | None:
+    """Drop folder names (which may hold a user name) and tag names outside the vocabulary (which
+    may hold a value) from an error message."""
     if message is None:
         return None
+    for m in items:  # the export's error names leftovers as group:tag
+        if not is_known_tag(m.tag):
+            message = message.replace(f"{m.group}:{m.tag}", "unknown item")
     for path in paths:
         if path is not None and str(path.parent) not in ("", "."):
             message = message.replace(str(path.parent) + os.sep, "")
@@ -254,9 +267,22 @@ def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
     output_name = None
     if export.output is not None:
         output_name = str(export.output) if full_detail else export.output.name
+    unsafe_name = None
+    if export.unsafe_copy is not None:
+        unsafe_name = (
+            str(export.unsafe_copy)
+            if full_detail
+            else f"{export.unsafe_copy.parent.name}/{export.unsafe_copy.name}"
+        )
+        verification_text += f" The copy was kept as {unsafe_name} for inspection only: do not share it."
     record: dict[str, Any] = {
         "input": {"name": source_name, "sha256": export.source_sha256 or scan.sha256, "format": scan.format},
-        "output": {"name": output_name, "sha256": export.output_sha256, "mode": export.mode},
+        "output": {
+            "name": output_name,
+            "sha256": export.output_sha256,
+            "mode": export.mode,
+            "unsafe_copy": unsafe_name,
+        },
         "image": {"width": scan.width, "height": scan.height},
         "profile": {"name": assessment.profile, "title": assessment.profile_title},
         "verdict": assessment.verdict.value,
@@ -280,7 +306,9 @@ def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
             "metadata_left": leftover_counts,
             "rescan_findings": len(export.rescan_findings),
         },
-        "error": _scrub(export.error, export.source, export.output),
+        "error": export.error
+        if full_detail
+        else _scrub(export.error, export.source, export.output, export.unsafe_copy, items=export.leftover),
     }
     if full_detail:
         record["metadata_removed"]["items"] = [m.to_json() for m in export.metadata_removed]
@@ -337,10 +365,14 @@ _CSV_COLUMNS = [
 ]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+
+
 def _cell(value: Any) -> str:
-    """A CSV cell that a spreadsheet will not run as a formula."""
+    """A CSV cell that a spreadsheet will not run as a formula (spreadsheets skip leading blanks
+    before a formula sign, so " =..." is quoted as well as "=...")."""
     text = "" if value is None else str(value)
-    if text[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if text.lstrip(" \u00a0")[:1] in _FORMULA_START or text[:1] in _FORMULA_START:
         text = "'" + text
     return text
 

@@ -6,6 +6,7 @@ Exit codes: 0 nothing found, 1 risks found, 2 usage error, 3 some files failed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import json
 import logging
@@ -19,7 +20,8 @@ from sharesafe.detector import Detector
 from sharesafe.errors import ShareSafeError
 from sharesafe.fsutil import atomic_write
 from sharesafe.image import DEFAULT_MAX_PIXELS
-from sharesafe.pipeline import ExportOptions, ScanOptions, collect_paths, export, scan
+from sharesafe.jobs import OutputFolder, make_safe, source_sha256
+from sharesafe.pipeline import NOT_SAFE_DIR, ExportOptions, ScanOptions, collect_paths, scan
 from sharesafe.policy import (
     DEFAULT_PROFILE,
     Action,
@@ -27,7 +29,6 @@ from sharesafe.policy import (
     PolicyError,
     Profile,
     Reason,
-    ReviewState,
     annotate_scan_json,
     evaluate,
     load_profile,
@@ -109,7 +110,8 @@ def build_parser() -> argparse.ArgumentParser:
     p_clean.add_argument(
         "--metadata-only",
         action="store_true",
-        help="strip metadata without re-encoding (JPEG: pixels stay bit-identical); nothing is covered",
+        help="strip metadata without re-encoding (JPEG: pixels stay bit-identical); nothing is covered "
+        "and no detector runs unless --detectors names some",
     )
     p_clean.add_argument(
         "--format",
@@ -122,6 +124,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--no-rescan",
         action="store_true",
         help="skip re-running the detectors on the export (metadata is always re-checked)",
+    )
+    p_clean.add_argument(
+        "--redo",
+        action="store_true",
+        help="write new copies even of photos whose verified copy and audit record are already in --out "
+        "(by default a rerun skips them, so an interrupted batch resumes)",
     )
     p_clean.add_argument(
         "--full-detail",
@@ -253,7 +261,8 @@ def _print_result(
         if exported.ok:
             print(f"       -> {exported.output} (verified clean)", file=out)
         else:
-            print(f"       -> NOT SAFE: {exported.error}", file=out)
+            kept = f" (unverified copy kept as {exported.unsafe_copy})" if exported.unsafe_copy else ""
+            print(f"       -> NOT SAFE: {exported.error}{kept}", file=out)
 
 
 def _exit_code(results: Sequence[ScanResult], exports: Sequence[ExportResult] = ()) -> int:
@@ -264,14 +273,43 @@ def _exit_code(results: Sequence[ScanResult], exports: Sequence[ExportResult] = 
     return EXIT_CLEAN
 
 
+def _out_inside_inputs(out_dir: Path, inputs: Sequence[Path]) -> Path | None:
+    """The input folder that `out_dir` is, or is inside of (a rerun would clean its own copies)."""
+    target = out_dir.resolve()
+    for item in inputs:
+        if item.is_dir():
+            folder = item.resolve()
+            if target == folder or folder in target.parents:
+                return item
+    return None
+
+
+def _resumed_json(path: Path, sha256: str, copy: Path) -> dict[str, Any]:
+    return {"path": str(path), "sha256": sha256, "error": None, "resumed": str(copy)}
+
+
 def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: bool) -> int:
-    paths = collect_paths(args.paths, args.recursive)
+    if do_export:
+        inside = _out_inside_inputs(args.out, args.paths)
+        if inside is not None:
+            print(
+                f"error: --out {args.out} is inside the input folder {inside}; a rerun would clean its own "
+                "copies. Choose a folder outside the photos being cleaned.",
+                file=err,
+            )
+            return EXIT_USAGE
+    skipped: list[tuple[Path, str]] = []
+    paths = collect_paths(args.paths, args.recursive, skipped=skipped)
     missing = [p for p in args.paths if not p.exists()]
     for p in missing:
         print(f"warning: {p} does not exist", file=err)
+    for p, reason in skipped:
+        print(f"skipped {p}: {reason}", file=err)
     if not paths:
         print("error: no photos found in the given paths", file=err)
         return EXIT_USAGE
+    if do_export and args.metadata_only and not args.detectors and args.kit is None:
+        args.no_detectors = True  # --metadata-only covers nothing: no detector runs unless asked for
     try:
         detectors = _load_detectors(args, err)
     except KeyError as exc:
@@ -301,10 +339,26 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
     exports: list[ExportResult] = []
     docs: list[dict[str, Any]] = []
     entries: list[audit.AuditEntry] = []
-    with _progress(
-        len(paths), args.quiet or not err.isatty(), "cleaning" if do_export else "scanning"
-    ) as bar:
+    resumed = 0
+    quiet = args.quiet or args.json or not err.isatty()
+    with contextlib.ExitStack() as stack:
+        folder = stack.enter_context(OutputFolder.open(args.out)) if do_export else None
+        for line in folder.cleaned if folder is not None else ():
+            print(f"note: {line}", file=err)
+        bar = stack.enter_context(_progress(len(paths), quiet, "cleaning" if do_export else "scanning"))
         for path in paths:
+            if folder is not None and not args.redo:
+                sha = source_sha256(path)
+                copy = folder.already_safe(sha) if sha else None
+                if sha and copy is not None:
+                    resumed += 1
+                    if args.json:
+                        docs.append(_resumed_json(path, sha, copy))
+                    else:
+                        bar.clear()
+                        print(f"DONE   {path} -> {copy} (verified copy and record already there)", file=out)
+                    bar.update(1)
+                    continue
             result = scan(path, detectors, scan_opts)
             results.append(result)
             assessment = evaluate(result, profile)
@@ -315,12 +369,21 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
                 review.cover = [d.action is Action.COVER for d in assessment.findings]
                 if export_opts.metadata_only:
                     review.cover = [False] * len(result.findings)
-                exported = export(result, args.out, review, export_opts, detectors)
+                made = make_safe(
+                    result,
+                    review,
+                    args.out,
+                    assessment=assessment,
+                    options=export_opts,
+                    detectors=detectors,
+                    full_detail=args.full_detail,
+                )
+                exported = made.export
                 exports.append(exported)
-                if exported.output is not None:
-                    entry = audit.AuditEntry(result, exported, assessment, ReviewState.from_review(review))
-                    entries.append(entry)
-                    _write_audit(err, [entry], *audit.audit_stem(exported.output), args.full_detail)
+                if made.audit_error:
+                    print(f"warning: {path}: {made.audit_error}", file=err)
+                if exported.output is not None or exported.unsafe_copy is not None:
+                    entries.append(made.entry)
             if args.json:
                 docs.append(_file_json(result, exported, assessment))
             else:
@@ -330,15 +393,25 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
     if len(entries) > 1:
         _write_audit(err, entries, args.out, audit.batch_stem(), args.full_detail)
     if args.json:
-        json.dump({"files": docs}, out, indent=2)
+        doc: dict[str, Any] = {"files": docs}
+        if skipped:
+            doc["skipped"] = [{"path": str(p), "reason": r} for p, r in skipped]
+        json.dump(doc, out, indent=2)
         out.write("\n")
     else:
         failed = sum(1 for r in results if r.error)
         risky = sum(1 for r in results if r.has_risks)
-        summary = f"{len(results)} files: {risky} with risks, {failed} failed"
+        summary = f"{len(results) + resumed} files: {risky} with risks, {failed} failed"
         if do_export:
             good = sum(1 for e in exports if e.ok)
+            unsafe = sum(1 for e in exports if e.unsafe_copy is not None)
             summary += f"; {good} safe copies written to {args.out}"
+            if resumed:
+                summary += f"; {resumed} already done (skipped; --redo writes new copies)"
+            if unsafe:
+                summary += f"; {unsafe} NOT safe (kept in {args.out / NOT_SAFE_DIR}, do not share)"
+        if skipped:
+            summary += f"; {len(skipped)} skipped (listed above)"
         print(summary, file=out)
     return _exit_code(results, exports)
 
@@ -493,6 +566,9 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     profile = load_profile(DEFAULT_PROFILE)
     files: list[dict[str, Any]] = []
     entries: list[audit.AuditEntry] = []
+    with OutputFolder.open(base / "safe") as folder:
+        for line in folder.cleaned:
+            print(f"note: {line}", file=err)
     for path in samples:
         result = scan(path, detectors)
         assessment = evaluate(result, profile)
@@ -500,10 +576,10 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if result.ok:
             review = Review(result)
             review.cover = [d.action is Action.COVER for d in assessment.findings]
-            exported = export(result, base / "safe", review, ExportOptions(), detectors)
-            if exported.output is not None:
-                state = ReviewState.from_review(review)
-                entries.append(audit.AuditEntry(result, exported, assessment, state))
+            copy = make_safe(result, review, base / "safe", assessment=assessment, detectors=detectors)
+            exported = copy.export
+            if exported.output is not None or exported.unsafe_copy is not None:
+                entries.append(copy.entry)
         _print_result(result, out, exported, assessment)
         files.append(_file_json(result, exported, assessment))
     report = base / "report.json"

@@ -13,13 +13,41 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageCms, UnidentifiedImageError
 
 from sharesafe import formats
-from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+from sharesafe.errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    ShareSafeError,
+    UnsupportedFormatError,
+    readable,
+)
+from sharesafe.fsutil import DEFAULT_MAX_BYTES, read_regular_file
 
-#: Default pixel limit: generous for 100 MP cameras, small enough to refuse decompression bombs.
-DEFAULT_MAX_PIXELS = 200_000_000
+#: Default decoded-pixel budget: room for 108 MP phone and 100 MP medium-format cameras, small enough
+#: that decoding stays under about 1.5 GB (a photo is held as 8-bit RGB, plus Pillow's own copy and
+#: the detectors' downscaled ones) and that a small file declaring a huge image is refused at once.
+DEFAULT_MAX_PIXELS = 120_000_000
+
+#: What one pixel costs against the budget, by Pillow mode: 16-bit and float images are converted
+#: through float64 arrays (8 bytes a sample), so they count three times.
+_WIDE_MODES = frozenset({"I;16", "I;16B", "I;16L", "I;16N", "I", "F"})
+
+#: Pillow's own `Image.open`, kept before any other library can replace it (ultralytics patches it to
+#: retry through a `pi_heif` import it may not have).
+_pil_open = Image.open
+
+#: Orientation -> the transpose(s) that make the pixels upright (EXIF 2.32, tag 0x0112).
+_UPRIGHT: dict[int, tuple[Image.Transpose, ...]] = {
+    2: (Image.Transpose.FLIP_LEFT_RIGHT,),
+    3: (Image.Transpose.ROTATE_180,),
+    4: (Image.Transpose.FLIP_TOP_BOTTOM,),
+    5: (Image.Transpose.TRANSPOSE,),
+    6: (Image.Transpose.ROTATE_270,),
+    7: (Image.Transpose.TRANSVERSE,),
+    8: (Image.Transpose.ROTATE_90,),
+}
 
 _heif_registered = False
 
@@ -70,11 +98,29 @@ def _open(data: bytes, fmt: str) -> Image.Image:
     if fmt in (formats.HEIF, formats.AVIF):
         _register_heif()
     try:
-        return Image.open(io.BytesIO(data))
+        return _pil_open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
-        raise CorruptImageError(f"{fmt} file could not be decoded: {exc}") from exc
-    except (OSError, ValueError, SyntaxError) as exc:
-        raise CorruptImageError(f"{fmt} file is damaged: {exc}") from exc
+        raise CorruptImageError(f"{fmt} file could not be decoded") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # any decoder failure is a damaged file, told as such
+        raise CorruptImageError(f"{fmt} file is damaged: {readable(exc)}") from exc
+
+
+def decode_cost(width: int, height: int, mode: str) -> int:
+    """Pixels charged against the budget for decoding an image of this size and Pillow mode."""
+    return width * height * (3 if mode in _WIDE_MODES else 1)
+
+
+def upright(img: Image.Image, orientation: int) -> Image.Image:
+    """The image turned upright for its EXIF orientation (pixels only: the EXIF block is not
+    rewritten, so a damaged one cannot stop the photo from opening)."""
+    out = img
+    for method in _UPRIGHT.get(orientation, ()):
+        out = out.transpose(method)
+    if out is not img:
+        out.info = dict(img.info)
+    return out
 
 
 def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
@@ -93,32 +139,34 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
             width, height = img.size
             if width <= 0 or height <= 0:
                 raise CorruptImageError(f"{fmt} file reports an empty image ({width}x{height})")
-            if width * height > max_pixels:
+            cost = decode_cost(width, height, img.mode)
+            if cost > max_pixels:
+                wide = " at 16 or 32 bits a channel" if cost > width * height else ""
                 raise ImageTooLargeError(
-                    f"image is {width}x{height} = {width * height / 1e6:.0f} MP, over the limit of "
-                    f"{max_pixels / 1e6:.0f} MP (raise it with --max-pixels if the file is trusted)"
+                    f"image is {width}x{height} = {width * height / 1e6:.0f} MP{wide}, over the "
+                    f"decoding budget of {max_pixels / 1e6:.0f} MP (raise it with --max-pixels if "
+                    "the file is trusted and the computer has the memory)"
                 )
             try:
                 frames = int(getattr(img, "n_frames", 1) or 1)
-            except (
-                TypeError,
-                ValueError,
-                OSError,
-                EOFError,
-            ):  # a later frame is unreadable (RAW data in a TIFF
-                frames = 1  # container); the first frame may still decode
+            except MemoryError:
+                raise
+            except Exception:  # noqa: BLE001 - a later frame is unreadable (RAW in a TIFF, a GIF cut
+                frames = 1  # short); the first frame may still decode
             try:
                 img.seek(0)
                 img.load()
                 orientation = _orientation(img)
-                upright = ImageOps.exif_transpose(img) if orientation not in (0, 1) else img
-                icc = upright.info.get("icc_profile") or img.info.get("icc_profile")
-                rgb, alpha = _to_rgb(upright)
+                turned = upright(img, orientation)
+                icc = turned.info.get("icc_profile") or img.info.get("icc_profile")
+                rgb, alpha = _to_rgb(turned)
                 converted = _to_srgb(rgb, icc) if icc else None
-            except (OSError, ValueError, SyntaxError, EOFError) as exc:
-                raise CorruptImageError(f"{fmt} file is damaged or truncated: {exc}") from exc
             except Image.DecompressionBombError as exc:  # pragma: no cover - guarded above
-                raise ImageTooLargeError(str(exc)) from exc
+                raise ImageTooLargeError(readable(exc)) from exc
+            except (MemoryError, ShareSafeError):
+                raise
+            except Exception as exc:  # struct.error, ImportError from a patched opener
+                raise CorruptImageError(f"{fmt} file is damaged or truncated: {readable(exc)}") from exc
     finally:
         Image.MAX_IMAGE_PIXELS = previous_limit
     return LoadedImage(
@@ -161,15 +209,11 @@ def _to_srgb(rgb: npt.NDArray[np.uint8], icc: bytes) -> npt.NDArray[np.uint8] | 
         return None
 
 
-def load_image(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> LoadedImage:
-    """Read the file at `path` (never modifying it) and decode it upright."""
-    try:
-        data = Path(path).read_bytes()
-    except IsADirectoryError as exc:
-        raise UnsupportedFormatError("this is a folder, not a photo") from exc
-    except OSError as exc:
-        raise CorruptImageError(f"cannot read the file: {exc.strerror or exc}") from exc
-    return load_image_bytes(data, max_pixels=max_pixels)
+def load_image(
+    path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int = DEFAULT_MAX_BYTES
+) -> LoadedImage:
+    """Read the file at `path` (never modifying it; regular files only) and decode it upright."""
+    return load_image_bytes(read_regular_file(path, max_bytes), max_pixels=max_pixels)
 
 
 def _orientation(img: Image.Image) -> int:

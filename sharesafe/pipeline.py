@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -14,9 +15,22 @@ import numpy as np
 from sharesafe import formats
 from sharesafe.detector import Detector
 from sharesafe.encode import encode, export_format_for
-from sharesafe.errors import CorruptImageError, ShareSafeError, UnsafeExportError, UnsupportedFormatError
+from sharesafe.errors import (
+    CorruptImageError,
+    ShareSafeError,
+    UnsafeExportError,
+    UnsupportedFormatError,
+    readable,
+)
 from sharesafe.findings import covered_share, postprocess
-from sharesafe.fsutil import sha256_bytes, write_unique
+from sharesafe.fsutil import (
+    DEFAULT_MAX_BYTES,
+    link_new,
+    read_regular_file,
+    sha256_bytes,
+    unique_path,
+    write_part,
+)
 from sharesafe.image import DEFAULT_MAX_PIXELS, load_image_bytes
 from sharesafe.metadata import leftover_metadata, read_metadata, strip_lossless
 from sharesafe.redact import Shape, Style, cover
@@ -42,6 +56,7 @@ ProgressCallback = Callable[[int, int, Path], None]
 @dataclass(slots=True)
 class ScanOptions:
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_bytes: int = DEFAULT_MAX_BYTES
     padding_scale: float = 1.0
 
 
@@ -56,15 +71,7 @@ class ExportOptions:
     #: Re-run the detectors on the export and fail if a covered object is still found.
     rescan: bool = True
     max_pixels: int = DEFAULT_MAX_PIXELS
-
-
-def _read(path: Path) -> bytes:
-    if path.is_dir():
-        raise UnsupportedFormatError("this is a folder, not a photo")
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise ShareSafeError(f"cannot read the file: {exc.strerror or exc}") from exc
+    max_bytes: int = DEFAULT_MAX_BYTES
 
 
 def run_detectors(
@@ -82,7 +89,7 @@ def run_detectors(
             except Exception as exc:
                 log.exception("detector %s failed", getattr(det, "name", det))
                 if errors is not None:
-                    errors[getattr(det, "name", repr(det))] = f"{type(exc).__name__}: {exc}"
+                    errors[getattr(det, "name", repr(det))] = f"{type(exc).__name__}: {readable(exc)}"
     return raw
 
 
@@ -98,7 +105,7 @@ def scan(
     result = ScanResult(path=path)
     started = time.perf_counter()
     try:
-        data = _read(path)
+        data = read_regular_file(path, opts.max_bytes)
         result.sha256 = sha256_bytes(data)
         image = load_image_bytes(data, max_pixels=opts.max_pixels)
         result.format, result.width, result.height = image.format, image.width, image.height
@@ -111,28 +118,66 @@ def scan(
         result.error = "not enough memory to open this image"
     except Exception as exc:
         log.exception("unexpected error scanning %s", path)
-        result.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        result.error = f"unexpected error: {type(exc).__name__}: {readable(exc)}"
     result.seconds = time.perf_counter() - started
     return result
 
 
-def collect_paths(inputs: Iterable[str | Path], recursive: bool = False) -> list[Path]:
+def _skip_reason(path: Path, top: Path) -> str | None:
+    """Why a file found inside a folder is not checked (None: it is checked)."""
+    if any(part.startswith(".") for part in path.relative_to(top).parts):
+        return "hidden"
+    try:
+        mode = path.lstat().st_mode if not path.is_symlink() else path.stat().st_mode
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror or type(exc).__name__})"
+    if stat.S_ISDIR(mode):
+        return None  # walked into, not listed
+    if not stat.S_ISREG(mode):
+        return "a special file (pipe, device or socket), not a photo"
+    if path.suffix.lower() not in formats.IMAGE_SUFFIXES:
+        return f"not a photo file name ({path.suffix or 'no extension'})"
+    return None
+
+
+def _inside(path: Path, folders: Sequence[Path]) -> bool:
+    resolved = path.resolve()
+    return any(resolved == f or f in resolved.parents for f in folders)
+
+
+def collect_paths(
+    inputs: Iterable[str | Path],
+    recursive: bool = False,
+    *,
+    skipped: list[tuple[Path, str]] | None = None,
+    exclude: Sequence[Path] = (),
+) -> list[Path]:
     """Expand folders into the image files inside (by extension; the type is still checked from the
     bytes). Files named directly are always kept, whatever their extension, so they get an error
-    rather than silence if they are not photos."""
+    rather than silence if they are not photos. Files found in a folder but not checked (hidden,
+    another extension, special files, anything under an `exclude` folder such as the output folder)
+    are appended to `skipped` with the reason."""
     out: list[Path] = []
     seen: set[Path] = set()
+    excluded = [Path(e).resolve() for e in exclude]
     for item in inputs:
         p = Path(item)
         if p.is_dir():
+            candidates = []
             walker = sorted(p.rglob("*") if recursive else p.iterdir())
-            candidates = [
-                c
-                for c in walker
-                if c.is_file()
-                and c.suffix.lower() in formats.IMAGE_SUFFIXES
-                and not any(part.startswith(".") for part in c.relative_to(p).parts)
-            ]
+            for c in walker:
+                if excluded and _inside(c, excluded):
+                    if c.is_file() and skipped is not None:
+                        skipped.append((c, "inside the output folder"))
+                    continue
+                reason = _skip_reason(c, p)
+                if reason is None:
+                    if not c.is_dir():
+                        candidates.append(c)
+                elif reason == "hidden" and any(q.startswith(".") for q in c.relative_to(p).parts[:-1]):
+                    continue  # inside a hidden folder, which is listed once
+                elif skipped is not None and (recursive or not c.is_dir()):
+                    skipped.append((c, "hidden folder" if c.is_dir() else reason))
         else:
             candidates = [p]
         for c in candidates:
@@ -223,16 +268,31 @@ def verify_export(
     return rescan, problems
 
 
+#: Sub-folder of the output folder for copies that failed verification. They never carry the
+#: safe suffix: `NOT-SAFE/photo.unverified.jpg`, with the reason in the audit record beside it.
+NOT_SAFE_DIR = "NOT-SAFE"
+UNVERIFIED_MARK = ".unverified"
+
+#: Called with a verified result and the name its copy is about to get, before it gets it (the audit
+#: record is written here, so that a copy named safe always has its record). Returns what undoes it
+#: should the name be taken after all; raises FileExistsError to skip the name, or OSError.
+BeforeNaming = Callable[[ExportResult, Path], Callable[[], None]]
+
+
 def export(
     result: ScanResult,
     out_dir: str | Path,
     review: Review | None = None,
     options: ExportOptions | None = None,
     detectors: Sequence[Detector] = (),
+    before_naming: BeforeNaming | None = None,
 ) -> ExportResult:
-    """Write a safe copy of `result.path` into `out_dir` and verify it. Never overwrites anything,
-    never touches the original. A failed verification removes nothing but marks the export unsafe
-    (`verified=False`, `error` set) so the caller can tell the user."""
+    """Write a copy of `result.path` into `out_dir`, verify it, and only then name it safe.
+
+    The copy is written to a hidden temporary file (`.NAME.XXXX.part`), read back from disk and
+    verified. Verified: it gets its final never-overwriting name (`NAME-safe.jpg`, `-2`, ...) with
+    `before_naming` called just before. Not verified: it is kept as `NOT-SAFE/NAME.unverified.jpg`
+    (`unsafe_copy`), never under a safe name. The original is never touched."""
     opts = options or ExportOptions()
     review = review or Review(result, style=opts.style, shape=opts.shape)
     out_dir = Path(out_dir)
@@ -240,8 +300,9 @@ def export(
     if result.error is not None:
         res.error = f"not exported: {result.error}"
         return res
+    temp: Path | None = None
     try:
-        data = _read(result.path)
+        data = read_regular_file(result.path, opts.max_bytes)
         if sha256_bytes(data) != result.sha256:
             raise ShareSafeError("the file changed since it was scanned; scan it again")
         src_fmt = result.format or formats.sniff(data[:64]) or ""
@@ -249,34 +310,96 @@ def export(
         if out_dir.resolve() == result.path.parent.resolve() and opts.suffix == "":
             raise ShareSafeError("refusing to write next to the original without a suffix")
         stem, ext = _export_name(result.path, opts.suffix, out_fmt)
-        written = write_unique(out_dir, stem, ext, out_bytes)
-        res.output = written
         res.covered = review.covered_findings + review.manual_findings
         res.left = review.left_findings
         res.metadata_removed = list(result.metadata)
-        # Verification reads the file back from disk, not the bytes we meant to write.
-        on_disk = written.read_bytes()
-        res.output_sha256 = sha256_bytes(on_disk)
-        res.leftover = leftover_metadata(on_disk, out_fmt, allow_icc=opts.embed_srgb)
-        if res.mode == "lossless":
-            _verify_pixels_unchanged(data, on_disk, opts.max_pixels)
-        elif opts.rescan and detectors:
-            res.rescan_findings, problems = verify_export(
-                on_disk, review, detectors, max_pixels=opts.max_pixels
-            )
-            if problems:
-                names = ", ".join(f"{p.category.value} at {p.box.as_list()}" for p in problems[:5])
-                raise UnsafeExportError(f"the re-scan of the export still finds: {names}")
-        if res.leftover:
-            tags = ", ".join(f"{m.group}:{m.tag}" for m in res.leftover[:8])
-            raise UnsafeExportError(f"metadata is still present in the export: {tags}")
+        temp = write_part(out_dir, stem + ext, out_bytes)
+        try:
+            _verify_written(temp, data, out_fmt, review, res, opts, detectors)
+        except ShareSafeError as exc:
+            res.error = str(exc)
+            res.unsafe_copy = _keep_unverified(temp, out_dir, result.path.stem, ext)
+            return res
+        except Exception as exc:
+            log.exception("unexpected error verifying %s", result.path)
+            res.error = f"unexpected error while verifying: {type(exc).__name__}: {readable(exc)}"
+            res.unsafe_copy = _keep_unverified(temp, out_dir, result.path.stem, ext)
+            return res
         res.verified = True
+        res.output = _name_verified(temp, out_dir, stem, ext, res, before_naming)
     except ShareSafeError as exc:
         res.error = str(exc)
+    except OSError as exc:
+        res.error = f"could not write the safe copy: {exc.strerror or readable(exc)}"
     except Exception as exc:
         log.exception("unexpected error exporting %s", result.path)
-        res.error = f"unexpected error: {type(exc).__name__}: {exc}"
+        res.error = f"unexpected error: {type(exc).__name__}: {readable(exc)}"
+    finally:
+        if temp is not None:
+            temp.unlink(missing_ok=True)
     return res
+
+
+def _verify_written(
+    temp: Path,
+    original: bytes,
+    out_fmt: str,
+    review: Review,
+    res: ExportResult,
+    opts: ExportOptions,
+    detectors: Sequence[Detector],
+) -> None:
+    """Check the bytes on disk (not the bytes we meant to write); raise UnsafeExportError if unsafe."""
+    on_disk = temp.read_bytes()
+    res.output_sha256 = sha256_bytes(on_disk)
+    res.leftover = leftover_metadata(on_disk, out_fmt, allow_icc=opts.embed_srgb)
+    if res.mode == "lossless":
+        _verify_pixels_unchanged(original, on_disk, opts.max_pixels)
+    elif opts.rescan and detectors:
+        res.rescan_findings, problems = verify_export(on_disk, review, detectors, max_pixels=opts.max_pixels)
+        if problems:
+            names = ", ".join(f"{p.category.value} at {p.box.as_list()}" for p in problems[:5])
+            raise UnsafeExportError(f"the re-scan of the export still finds: {names}")
+    if res.leftover:
+        tags = ", ".join(f"{m.group}:{m.tag}" for m in res.leftover[:8])
+        raise UnsafeExportError(f"metadata is still present in the export: {tags}")
+
+
+def _name_verified(
+    temp: Path, out_dir: Path, stem: str, ext: str, res: ExportResult, before_naming: BeforeNaming | None
+) -> Path:
+    taken: set[Path] = set()
+    for _ in range(1000):
+        target = unique_path(out_dir, stem, ext, skip=taken)
+        taken.add(target)
+        undo = None
+        try:
+            if before_naming is not None:
+                undo = before_naming(res, target)
+            link_new(temp, target)
+        except FileExistsError:
+            if undo is not None:
+                undo()  # the name was taken after all: what we wrote for it goes
+            continue  # another writer took the name (or its record's) in the meantime: the next one
+        return target
+    raise ShareSafeError(f"could not find a free name for {stem}{ext} in {out_dir}")
+
+
+def _keep_unverified(temp: Path, out_dir: Path, source_stem: str, ext: str) -> Path | None:
+    """Keep a copy that failed verification where it cannot be taken for a safe one."""
+    folder = out_dir / NOT_SAFE_DIR
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for _ in range(1000):
+            target = unique_path(folder, f"{source_stem}{UNVERIFIED_MARK}", ext)
+            try:
+                link_new(temp, target)
+                return target
+            except FileExistsError:
+                continue
+    except OSError as exc:
+        log.warning("could not keep the unverified copy of %s: %s", source_stem, exc)
+    return None
 
 
 def _produce(data: bytes, src_fmt: str, review: Review, opts: ExportOptions) -> tuple[bytes, str, str]:
@@ -306,6 +429,9 @@ def default_out_dir(source: Path) -> Path:
 
 
 __all__ = [
+    "NOT_SAFE_DIR",
+    "UNVERIFIED_MARK",
+    "BeforeNaming",
     "CancelFlag",
     "Cancelled",
     "ExportOptions",

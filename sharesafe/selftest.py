@@ -25,8 +25,9 @@ from sharesafe import backends
 from sharesafe.detector import Detector
 from sharesafe.fsutil import sha256_bytes
 from sharesafe.image import load_image
+from sharesafe.jobs import make_safe
 from sharesafe.metadata import read_metadata
-from sharesafe.pipeline import ExportOptions, export, scan, verify_export
+from sharesafe.pipeline import scan, verify_export
 from sharesafe.review import Review
 from sharesafe.samples import exif_bytes, jpeg_bytes, qr_card, street_scene, thumbnail_bytes
 from sharesafe.types import Category, MetadataKind, Risk, ScanResult
@@ -194,11 +195,17 @@ class SelfTest:
     def export_photo(self) -> str:
         assert self.scanned is not None, "the scan did not succeed"
         self.review = Review(self.scanned)
-        done = export(self.scanned, self.workdir / "safe", self.review, ExportOptions(), self.detectors)
+        copy = make_safe(self.scanned, self.review, self.workdir / "safe", detectors=self.detectors)
+        done = copy.export
         if not done.ok or not done.verified or done.output is None:
             raise RuntimeError(done.error or "export not verified")
+        if copy.audit is None or not copy.audit.json.is_file():
+            raise RuntimeError(copy.audit_error or "no audit record beside the safe copy")
         self.exported = done.output
-        return f"{len(done.covered)} regions covered, {len(done.metadata_removed)} metadata items removed"
+        return (
+            f"{len(done.covered)} regions covered, {len(done.metadata_removed)} metadata items removed, "
+            "audit record written"
+        )
 
     def reread(self) -> str:
         assert self.exported is not None, "nothing was exported"

@@ -253,6 +253,9 @@ class ExportResult:
     rescan_findings: list[Finding] = field(default_factory=list)
     verified: bool = False
     error: str | None = None
+    #: A copy that did not verify is never named as a safe copy: when kept, it is here, under
+    #: `NOT-SAFE/` in the output folder (`output` stays None).
+    unsafe_copy: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -272,4 +275,5 @@ class ExportResult:
             "rescan_findings": [f.to_json() for f in self.rescan_findings],
             "verified": self.verified,
             "error": self.error,
+            "unsafe_copy": str(self.unsafe_copy) if self.unsafe_copy else None,
         }

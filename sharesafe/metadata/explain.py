@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sharesafe.errors import without_object_reprs as readable_repr_free
 from sharesafe.types import MetadataItem, MetadataKind, Risk
 
 
@@ -292,7 +293,8 @@ MAX_VALUE = 200
 
 
 def short(value: str, limit: int = MAX_VALUE) -> str:
-    """Printable, one-line, at most `limit` characters."""
+    """Printable, one-line, at most `limit` characters, with no object reprs (`<... at 0x...>`)."""
+    value = readable_repr_free(value)
     cleaned = "".join(ch if ch.isprintable() else " " for ch in value.replace("\x00", " ")).strip()
     cleaned = " ".join(cleaned.split())
     if len(cleaned) > limit:

@@ -49,3 +49,23 @@ class FakeDetector:
                 extra = {"text_class": "police_marking"} if cat is Category.TEXT else {}
                 out.append(Finding(cat, label, 0.9, box, self.name, detail=label, extra=extra))
         return out
+
+
+class SecondLook:
+    """Finds nothing in the photo, and a face in every later image it is shown (the export)."""
+
+    name = "second-look"
+    categories = frozenset({Category.FACE})
+    info = ModelInfo(model="none", licence="n/a", version="0")
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def load(self) -> None:
+        pass
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        self.calls += 1
+        if self.calls == 1:
+            return []
+        return [Finding(Category.FACE, "face", 0.95, Box(10, 10, 60, 60), self.name)]

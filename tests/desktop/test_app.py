@@ -16,7 +16,7 @@ from sharesafe.image import load_image
 from sharesafe.metadata import read_metadata
 from sharesafe.samples import SAMPLE_OWNER, SAMPLE_SERIAL, write_samples
 from sharesafe.types import Box, Category, Risk
-from tests.desktop.desktop_fakes import FACE_BOX, PLATE_BOX, TEXT_BOX, FakeDetector
+from tests.desktop.desktop_fakes import FACE_BOX, PLATE_BOX, TEXT_BOX, FakeDetector, SecondLook
 
 pytestmark = pytest.mark.gui
 
@@ -167,12 +167,16 @@ def test_batch_folder_with_corrupt_files_and_make_all_safe(make_window, qtbot, t
     write_samples(folder)
     (folder / "sub").mkdir()
     shutil.copy(folder / "plain-no-metadata.jpg", folder / "sub" / "copy.jpg")
+    shutil.copy(folder / "plain-no-metadata.jpg", folder / ".hidden.jpg")
+    (folder / "readme.txt").write_text("not a photo")
     w = make_window()
     seen: list[tuple[int, int]] = []
     w.progress.valueChanged.connect(lambda v: seen.append((v, w.progress.maximum())))
     with qtbot.waitSignal(w.batchFinished, timeout=30_000) as blocker:
         w.open_paths([folder])
     assert blocker.args == [True]
+    status = w.statusBar().currentMessage()
+    assert "2 file(s) skipped (hidden, not a photo file name)" in status, status
     entries = w.photos.entries
     assert len(entries) == 6  # recursive
     assert seen and seen[-1] == (6, 6)
@@ -352,3 +356,21 @@ def test_every_common_action_has_a_shortcut(make_window):  # type: ignore[no-unt
         "Cancel batch",
     ):
         assert action in keys, (action, keys)
+
+
+def test_a_copy_that_fails_its_recheck_is_not_named_safe(make_window, qtbot, tmp_path, settings):  # type: ignore[no-untyped-def]
+    photo = write_samples(tmp_path / "in")[0]
+    w = make_window(detectors=[SecondLook()])
+    with qtbot.waitSignal(w.imageShown, timeout=20_000):
+        drop(w, [photo])
+    with qtbot.waitSignal(w.exportFinished, timeout=30_000) as blocker:
+        w.act_make_safe.trigger()
+    (res,) = blocker.args[0]
+    assert not res.ok and res.output is None
+    out_dir = settings.output_dir
+    named_safe = [p for p in out_dir.rglob("*") if p.is_file() and "-safe" in p.name.lower()]
+    assert named_safe == []
+    assert res.unsafe_copy is not None and res.unsafe_copy.parent == out_dir / "NOT-SAFE"
+    dialog = w.dialogs[-1]
+    assert "NOT SAFE" in dialog.message.text() and "NOT-SAFE" in dialog.message.text()
+    assert "NOT safe" in dialog.heading.text()

@@ -251,3 +251,59 @@ def test_existing_record_is_not_replaced(exported: tuple[audit.AuditEntry, Path]
     assert first.json.name == "rec.json" and second.json.name == "rec-2.json"
     third = audit.write_audit([entry], tmp_path / "r", "rec", overwrite=True)
     assert third.json.name == "rec.json"
+
+
+def test_csv_cell_with_leading_blanks_before_a_formula_is_quoted() -> None:
+    assert audit._cell(" =HYPERLINK(1)") == "' =HYPERLINK(1)"
+    assert audit._cell("\u00a0+1") == "'\u00a0+1"
+    assert audit._cell(" plain") == " plain"
+
+
+def _png_with_keyword(path: Path, keyword: bytes) -> Path:
+    import struct
+    import zlib
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (32, 24), (90, 120, 150)).save(buf, format="PNG")
+    data = buf.getvalue()
+    body = keyword + b"\x00" + b"seen"
+    chunk = struct.pack(">I", len(body)) + b"tEXt" + body + struct.pack(">I", zlib.crc32(b"tEXt" + body))
+    path.write_bytes(data[:33] + chunk + data[33:])  # after the signature and IHDR
+    return path
+
+
+def _jpeg_with_app5(path: Path, signature: bytes) -> Path:
+    import struct
+
+    from sharesafe.samples import jpeg_bytes, street_scene
+
+    data = jpeg_bytes(np.ascontiguousarray(street_scene(64, 48)))
+    payload = signature + b"\x00" + b"\x01" * 20
+    path.write_bytes(data[:2] + b"\xff\xe5" + struct.pack(">H", len(payload) + 2) + payload + data[2:])
+    return path
+
+
+def test_tag_names_taken_from_the_file_never_reach_the_record(tmp_path: Path) -> None:
+    """Coordinates, a name and a serial hidden in a PNG text keyword and a JPEG APP5 signature."""
+    from sharesafe.cli import main
+
+    (tmp_path / "in").mkdir()
+    _png_with_keyword(tmp_path / "in" / "a.png", b"51.50330N 0.11950W PC Jane Smith")
+    _jpeg_with_app5(tmp_path / "in" / "b.jpg", b"SN-99812 51.50330,-0.11950")
+    out_dir = tmp_path / "out"
+    code = main(
+        ["clean", str(tmp_path / "in"), "--out", str(out_dir), "--no-detectors"],
+        out=io.StringIO(),
+        err=io.StringIO(),
+    )
+    assert code in (0, 1)
+    records = [p for p in out_dir.rglob("*") if p.suffix in (".json", ".csv", ".html") and "audit" in p.name]
+    assert len(records) == 9  # a record beside each of the two copies, and the batch's
+    for record in records:
+        text = record.read_text(encoding="utf-8")
+        for secret in ("51.5033", "0.1195", "Jane", "Smith", "99812"):
+            assert secret not in text, (record.name, secret)
+    batch = next(p for p in records if p.name.startswith("sharesafe-audit-") and p.suffix == ".json")
+    assert "unknown item" in batch.read_text(encoding="utf-8")

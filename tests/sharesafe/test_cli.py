@@ -90,7 +90,11 @@ def test_demo_writes_safe_copies_and_report(tmp_path: Path) -> None:
     assert code == EXIT_CLEAN
     report = json.loads((tmp_path / "demo" / "report.json").read_text())
     assert len(report["files"]) == 5
-    assert len(list((tmp_path / "demo" / "safe").iterdir())) == 3
+    safe = tmp_path / "demo" / "safe"
+    copies = sorted(p.name for p in safe.iterdir() if ".audit." not in p.name)
+    assert len(copies) == 3
+    for name in copies:  # every copy named safe has its own audit record beside it
+        assert (safe / f"{Path(name).stem}.audit.json").is_file()
 
 
 def test_version_and_detectors_list() -> None:
@@ -98,3 +102,48 @@ def test_version_and_detectors_list() -> None:
         main(["--version"], out=io.StringIO(), err=io.StringIO())
     assert exc.value.code == 0
     assert run("detectors")[0] == EXIT_CLEAN
+
+
+def test_out_inside_the_inputs_is_refused(tmp_path: Path) -> None:
+    from sharesafe.samples import write_samples
+
+    write_samples(tmp_path / "in")
+    for out_dir in (tmp_path / "in", tmp_path / "in" / "safe"):
+        code, _out, err = run("clean", str(tmp_path / "in"), "--out", str(out_dir), "--no-detectors")
+        assert code == 2 and "inside the input folder" in err
+        assert not (tmp_path / "in" / "safe").exists()
+
+
+def test_skipped_files_are_listed_with_the_reason_and_jfif_is_a_photo(tmp_path: Path) -> None:
+    import os
+
+    from sharesafe.samples import jpeg_bytes, street_scene
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    photo = jpeg_bytes(street_scene(64, 48))
+    (folder / "scan.jfif").write_bytes(photo)
+    (folder / ".hidden.jpg").write_bytes(photo)
+    (folder / "notes.txt").write_text("not a photo")
+    os.mkfifo(folder / "pipe.jpg")
+    code, out, err = run("scan", str(folder), "--no-detectors")
+    assert code in (0, 1)
+    assert "scan.jfif" in out and "(JPEG 64x48)" in out
+    assert "skipped" in err and ".hidden.jpg: hidden" in err
+    assert "notes.txt: not a photo file name (.txt)" in err
+    assert "pipe.jpg: a special file" in err
+    assert "3 skipped" in out
+
+
+def test_metadata_only_runs_no_detector_unless_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sharesafe import backends
+    from sharesafe.samples import write_samples
+
+    (photo, *_rest) = write_samples(tmp_path / "in")
+
+    def no_detectors(names: object = None) -> list[object]:
+        raise AssertionError("a detector was loaded for --metadata-only")
+
+    monkeypatch.setattr(backends, "load", no_detectors)
+    code, out, _err = run("clean", str(photo), "--out", str(tmp_path / "out"), "--metadata-only")
+    assert code in (0, 1) and "verified clean" in out

@@ -6,7 +6,12 @@ import pytest
 from PIL import Image
 
 from sharesafe import formats
-from sharesafe.errors import CorruptImageError, ImageTooLargeError, UnsupportedFormatError
+from sharesafe.errors import (
+    CorruptImageError,
+    ImageTooLargeError,
+    UnreadableFileError,
+    UnsupportedFormatError,
+)
 from sharesafe.image import load_image, load_image_bytes
 from sharesafe.samples import exif_bytes, jpeg_bytes, rotate_for_orientation, street_scene
 
@@ -88,7 +93,7 @@ def test_bad_inputs_give_clear_errors(tmp_path) -> None:
         load_image_bytes(good[: len(good) // 3])
     with pytest.raises(UnsupportedFormatError, match="folder"):
         load_image(tmp_path)
-    with pytest.raises(CorruptImageError, match="cannot read"):
+    with pytest.raises(UnreadableFileError, match="cannot read"):
         load_image(tmp_path / "missing.jpg")
 
 
@@ -122,3 +127,71 @@ def test_non_srgb_profile_is_converted_for_export() -> None:
     srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
     plain = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=srgb))
     assert plain.srgb_pixels is None and plain.export_pixels is plain.pixels
+
+
+def _exif_with_bad_entry(tag: int, entry_type: int) -> bytes:
+    """EXIF with orientation 6 and one entry whose type field is rewritten: Pillow's
+    `ImageOps.exif_transpose` fails on such files (TypeError, AttributeError, struct.error)."""
+    import struct
+
+    import piexif
+
+    b = bytearray(
+        piexif.dump(
+            {
+                "0th": {
+                    piexif.ImageIFD.Orientation: 6,
+                    piexif.ImageIFD.XResolution: (72, 1),
+                    piexif.ImageIFD.Make: b"Cam",
+                }
+            }
+        )
+    )
+    fmt = "<" if b[6:8] == b"II" else ">"
+    ifd = 6 + struct.unpack(fmt + "I", b[10:14])[0]
+    for i in range(struct.unpack(fmt + "H", b[ifd : ifd + 2])[0]):
+        entry = ifd + 2 + 12 * i
+        if struct.unpack(fmt + "H", b[entry : entry + 2])[0] == tag:
+            b[entry + 2 : entry + 8] = struct.pack(fmt + "HI", entry_type, 1)
+    return bytes(b)
+
+
+@pytest.mark.parametrize(("tag", "entry_type"), [(0x011A, 1), (0x010F, 11)])
+def test_a_damaged_exif_entry_does_not_stop_the_photo_turning_upright(tag: int, entry_type: int) -> None:
+    from PIL import ImageOps
+
+    data = jpeg_bytes(np.ascontiguousarray(street_scene(64, 48)), _exif_with_bad_entry(tag, entry_type))
+    with pytest.raises(Exception):  # noqa: B017 - the reproducer: Pillow's own helper fails
+        ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    loaded = load_image_bytes(data)
+    assert (loaded.width, loaded.height, loaded.orientation) == (48, 64, 6)
+
+
+def test_a_patched_image_open_cannot_leak_an_import_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ultralytics replaces `PIL.Image.open` with one that imports pi_heif on any unidentified file."""
+    import sharesafe.image as image_module
+
+    def patched(*args: object, **kwargs: object) -> Image.Image:
+        raise ModuleNotFoundError("No module named 'pi_heif'")
+
+    monkeypatch.setattr(Image, "open", patched)
+    heif = b"\x00\x00\x00\x18ftypheic" + b"\x00" * 40
+    with pytest.raises(CorruptImageError, match="HEIF file"):
+        load_image_bytes(heif)  # our loader kept Pillow's own opener
+    monkeypatch.setattr(image_module, "_pil_open", patched)
+    with pytest.raises(CorruptImageError, match="HEIF file is damaged"):
+        load_image_bytes(heif)
+
+
+def test_messages_carry_no_object_reprs() -> None:
+    from sharesafe.errors import readable
+
+    assert readable("cannot identify image file <_io.BytesIO object at 0x7f3a2b1c>") == (
+        "cannot identify image file the file"
+    )
+    assert " at 0x" not in readable("bad <PIL.Image.Image image mode=RGB size=1x1 at 0x7F00>")
+    from sharesafe.metadata.explain import short
+
+    assert " at 0x" not in short(
+        "could not be read (cannot identify image file <_io.BytesIO object at 0x7f01>)"
+    )

@@ -236,7 +236,8 @@ def test_limited_to_named_detectors_and_keep_folder(monkeypatch: pytest.MonkeyPa
     assert code == 0, lines
     assert not any("never" in ln and "loaded" in ln for ln in lines)
     assert (tmp_path / "kept" / "self-test-photo.jpg").is_file()
-    assert len(list((tmp_path / "kept" / "safe").iterdir())) == 1
+    kept = sorted(p.name for p in (tmp_path / "kept" / "safe").iterdir())
+    assert kept == [f"self-test-photo-safe{s}" for s in (".audit.csv", ".audit.html", ".audit.json", ".jpg")]
 
 
 def test_extra_checks_from_a_front_end(monkeypatch: pytest.MonkeyPatch) -> None:
