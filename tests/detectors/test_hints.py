@@ -85,3 +85,29 @@ def test_real_hints_run_on_a_plain_image() -> None:
     out = hints.HintsDetector().detect(img)
     assert isinstance(out, list)
     assert all(f.category in hints.HintsDetector.categories for f in out)
+
+
+class _PoliceVanBackbone:
+    """Gives "police van" a fixed probability to every crop."""
+
+    def __init__(self, p: float) -> None:
+        self.van = backbone.imagenet_classes().index("police van")
+        self.p = p
+
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(crops), 1000), 1e-4, np.float32)
+        out[:, self.van] = self.p
+        return out
+
+
+@pytest.mark.parametrize(("p", "on_vehicle"), [(0.3, False), (0.7, True)])
+def test_police_van_on_a_vehicle_crop_needs_a_confident_classifier(
+    monkeypatch: pytest.MonkeyPatch, p: float, on_vehicle: bool
+) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", lambda: _PoliceVanBackbone(p))
+    img = np.zeros((400, 600, 3), np.uint8)
+    car = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(300, 200, 500, 350), "coco")
+    out = hints.HintsDetector(tiles=False).detect(img, [car])
+    vans = {f.extra["crop"] for f in out if f.extra.get("group") == "police vehicle"}
+    assert "image" in vans  # the whole-photo threshold (0.10) is unchanged
+    assert ("vehicle" in vans) is on_vehicle
