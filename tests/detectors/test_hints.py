@@ -109,5 +109,22 @@ def test_police_van_on_a_vehicle_crop_needs_a_confident_classifier(
     car = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(300, 200, 500, 350), "coco")
     out = hints.HintsDetector(tiles=False).detect(img, [car])
     vans = {f.extra["crop"] for f in out if f.extra.get("group") == "police vehicle"}
-    assert "image" in vans  # the whole-photo threshold (0.10) is unchanged
-    assert ("vehicle" in vans) is on_vehicle
+    # the car's own crop and the whole photo holding it both need VEHICLE_CROP_THRESHOLD
+    assert vans == ({"image", "vehicle"} if on_vehicle else set())
+    # with no vehicle boxed, the whole photo keeps the low threshold (0.10)
+    alone = hints.HintsDetector(tiles=False).detect(img, [])
+    assert {f.extra["crop"] for f in alone if f.extra.get("group") == "police vehicle"} == {"image"}
+
+
+def test_tiles_of_a_car_that_fills_the_photo_need_the_vehicle_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", lambda: _PoliceVanBackbone(0.3))
+    img = np.zeros((400, 600, 3), np.uint8)
+    car = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(60, 0, 540, 330), "coco")
+    out = hints.HintsDetector().detect(img, [car])
+    assert [f for f in out if f.category is Category.VEHICLE] == []
+    # far from the car, a tile keeps the low threshold
+    small = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(0, 0, 60, 40), "coco")
+    out = hints.HintsDetector().detect(img, [small])
+    assert {f.extra["crop"] for f in out if f.category is Category.VEHICLE} == {"tile"}
