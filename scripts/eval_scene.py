@@ -165,6 +165,37 @@ def scan_photos(
     return done
 
 
+def head_recall(
+    findings: dict[str, list[dict[str, Any]]], labels: Path, classes: set[int], detectors: list[str]
+) -> None:
+    """Per-person recall from YOLO head labels (e.g. helmet / no_helmet boxes, one per worker): the
+    share of heads whose centre lies inside a person box of each detector."""
+    from PIL import Image
+
+    heads = 0
+    hit = dict.fromkeys(detectors, 0)
+    for path, found in findings.items():
+        label = labels / (Path(path).stem + ".txt")
+        if not label.is_file():
+            continue
+        with Image.open(path) as im:
+            w, h = im.size
+        for line in label.read_text().splitlines():
+            parts = line.split()
+            if len(parts) < 5 or int(parts[0]) not in classes:
+                continue
+            cx, cy = float(parts[1]) * w, float(parts[2]) * h
+            heads += 1
+            for det in detectors:
+                boxes = [f["box"] for f in found if f["category"] == "person" and f["detector"] == det]
+                if any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes):
+                    hit[det] += 1
+    for det in detectors:
+        print(
+            f"person@{det:<15} per-head recall {hit[det]:>4}/{heads:<4} = {hit[det] / max(heads, 1):.3f}  {labels}"
+        )
+
+
 def parse_sets(items: list[str]) -> list[tuple[str, Path]]:
     out = []
     for item in items:
@@ -185,6 +216,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--coco-persons", action="store_true", help="let coco report COCO's person class too")
     ap.add_argument("--cache", type=Path, default=None, help="JSON-lines cache of findings per photo")
     ap.add_argument("--verbose", action="store_true", help="list missed positives and flagged negatives")
+    ap.add_argument(
+        "--head-labels",
+        type=Path,
+        default=None,
+        help="YOLO label folder whose classes --head-classes mark one head per person: per-head "
+        "person recall of each detector that reported people",
+    )
+    ap.add_argument("--head-classes", default="0,2", help="head class ids in --head-labels")
     ap.add_argument(
         "--reuse",
         type=Path,
@@ -232,6 +271,9 @@ def main(argv: list[str] | None = None) -> int:
                 if c:
                     labels = sorted({f["label"] for f in findings[str(p)] if pred(f)})
                     print(f"    flagged {p}: {labels}")
+    if args.head_labels is not None:
+        dets = sorted({f["detector"] for fs in findings.values() for f in fs if f["category"] == "person"})
+        head_recall(findings, args.head_labels, {int(c) for c in args.head_classes.split(",")}, dets)
     return 0
 
 
