@@ -240,3 +240,30 @@ def test_shipped_model_finds_the_bus_also_small_in_a_big_photo() -> None:
     assert vehicles
     assert Box(3500, 2500, 3800, 2900).intersection(vehicles[0].box) >= 0.5 * vehicles[0].box.area
     assert det.detect(np.full((480, 640, 3), 128, np.uint8)) == []
+
+
+def test_registry_order_gives_later_detectors_the_vehicle_boxes() -> None:
+    from detectors import registry
+
+    order = [b.name for b in registry.BACKENDS]
+    assert order.index("coco") < min(order.index(n) for n in ("text", "hints", "cues", "police_vehicle"))
+    assert order.index("cues") < order.index("police_vehicle")
+    assert {"coco", "police_vehicle"} <= set(registry.names(default_only=True))
+
+
+def test_police_marking_on_a_coco_car_is_a_police_vehicle_not_premises() -> None:
+    from detectors.cues import CuesDetector
+    from sharesafe.types import Finding
+
+    car = Finding(Category.VEHICLE, "vehicle: car", 0.8, Box(100, 100, 500, 300), "coco")
+    text = Finding(
+        Category.TEXT,
+        "police marking",
+        0.9,
+        Box(200, 200, 300, 230),
+        "text",
+        extra={"text_class": "police_marking"},
+    )
+    found = CuesDetector().detect(np.zeros((400, 600, 3), np.uint8), [car, text])
+    assert [f.category for f in found] == [Category.VEHICLE]
+    assert "police vehicle" in found[0].label
