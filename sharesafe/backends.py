@@ -43,10 +43,16 @@ def describe() -> list[dict[str, Any]]:
     registry = _registry()
     if registry is None:
         return []
-    return [
-        {"name": b.name, "default": b.default, "summary": b.summary, "module": b.module}
-        for b in registry.BACKENDS
-    ]
+    rows: list[dict[str, Any]] = []
+    for b in registry.BACKENDS:
+        row: dict[str, Any] = {"name": b.name, "default": b.default, "summary": b.summary, "module": b.module}
+        try:  # building a detector loads no model; a missing wheel is reported, not raised
+            info = b.build().info
+            row.update(model=info.model, licence=info.licence, source=info.source, error=None)
+        except Exception as exc:  # noqa: BLE001 - listing must not fail on one broken backend
+            row.update(model=None, licence=None, source=None, error=f"{type(exc).__name__}: {exc}")
+        rows.append(row)
+    return rows
 
 
 def load(names: Iterable[str] | None = None) -> list[Detector]:

@@ -599,6 +599,11 @@ def _run_detectors_list(out: TextIO) -> int:
     for row in rows:
         flag = "default" if row["default"] else "optional"
         print(f"{row['name']:<10} {flag:<8} {row['summary']}", file=out)
+        if row.get("error"):
+            print(f"{'':<20}unavailable: {row['error']}", file=out)
+        elif row.get("model"):
+            print(f"{'':<20}model: {row['model']}", file=out)
+            print(f"{'':<20}licence: {row['licence']}; source: {row['source']}", file=out)
     return EXIT_CLEAN
 
 

@@ -85,3 +85,46 @@ def test_real_hints_run_on_a_plain_image() -> None:
     out = hints.HintsDetector().detect(img)
     assert isinstance(out, list)
     assert all(f.category in hints.HintsDetector.categories for f in out)
+
+
+class _PoliceVanBackbone:
+    """Gives "police van" a fixed probability to every crop."""
+
+    def __init__(self, p: float) -> None:
+        self.van = backbone.imagenet_classes().index("police van")
+        self.p = p
+
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(crops), 1000), 1e-4, np.float32)
+        out[:, self.van] = self.p
+        return out
+
+
+@pytest.mark.parametrize(("p", "on_vehicle"), [(0.3, False), (0.7, True)])
+def test_police_van_on_a_vehicle_crop_needs_a_confident_classifier(
+    monkeypatch: pytest.MonkeyPatch, p: float, on_vehicle: bool
+) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", lambda: _PoliceVanBackbone(p))
+    img = np.zeros((400, 600, 3), np.uint8)
+    car = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(300, 200, 500, 350), "coco")
+    out = hints.HintsDetector(tiles=False).detect(img, [car])
+    vans = {f.extra["crop"] for f in out if f.extra.get("group") == "police vehicle"}
+    # the car's own crop and the whole photo holding it both need VEHICLE_CROP_THRESHOLD
+    assert vans == ({"image", "vehicle"} if on_vehicle else set())
+    # with no vehicle boxed, the whole photo keeps the low threshold (0.10)
+    alone = hints.HintsDetector(tiles=False).detect(img, [])
+    assert {f.extra["crop"] for f in alone if f.extra.get("group") == "police vehicle"} == {"image"}
+
+
+def test_tiles_of_a_car_that_fills_the_photo_need_the_vehicle_threshold(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", lambda: _PoliceVanBackbone(0.3))
+    img = np.zeros((400, 600, 3), np.uint8)
+    car = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(60, 0, 540, 330), "coco")
+    out = hints.HintsDetector().detect(img, [car])
+    assert [f for f in out if f.category is Category.VEHICLE] == []
+    # far from the car, a tile keeps the low threshold
+    small = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(0, 0, 60, 40), "coco")
+    out = hints.HintsDetector().detect(img, [small])
+    assert {f.extra["crop"] for f in out if f.category is Category.VEHICLE} == {"tile"}

