@@ -170,6 +170,7 @@ def export_backbone(target: Path | None = None) -> Path:
         proto = onnx.load(tmp_name)
         _record(proto, checkpoint, f"torch {torch.__version__} onnx.export opset 17 (detectors/derive.py)")
         onnx.save(proto, tmp_name)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the app may run as another user
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):
@@ -215,6 +216,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the app may run as another user
         os.replace(tmp_name, target)
     finally:
         if os.path.exists(tmp_name):

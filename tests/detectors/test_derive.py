@@ -56,6 +56,7 @@ def test_centerface_gets_a_free_input_size_reproducibly(tmp_path: Path) -> None:
     b = derive.export_centerface(tmp_path / "b.onnx")
     assert a.read_bytes() == b.read_bytes()
     assert derive.problem(a, derive.centerface_source) is None
+    assert a.stat().st_mode & 0o444 == 0o444  # readable by everyone (the app may run as another user)
     from detectors._onnx import session_from_bytes
 
     (shape,) = [i.shape for i in session_from_bytes(a.read_bytes()).get_inputs()]
