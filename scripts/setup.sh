@@ -58,6 +58,11 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 if grep -qv '^\s*\(#\|$\)' requirements-nodeps.txt; then
   "${PIP[@]}" install -q -c constraints.txt --no-deps -r requirements-nodeps.txt
 fi
+# ultralytics (the train extra) pulls the full opencv-python, whose files share the cv2/ folder with
+# opencv-python-headless. Put the headless build's files back on top: the app draws with Qt, and the
+# full build drags Qt 5 (~40 MiB) into the bundle (packaging/collect.py cv2_is_headless).
+CV2_HEADLESS=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')
+"${PIP[@]}" install -q --force-reinstall --no-deps "opencv-python-headless==$CV2_HEADLESS"
 # Reproducible: the same checkpoint and torch give the same bytes; re-made only when missing or stale.
 "$VENV/bin/python" -m detectors.derive
 echo "$HASH" > "$STAMP"
