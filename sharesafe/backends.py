@@ -55,14 +55,17 @@ def describe() -> list[dict[str, Any]]:
     return rows
 
 
-def load(names: Iterable[str] | None = None) -> list[Detector]:
-    """Build the named detectors (the defaults when None); loading their models is left to them."""
+def load(names: Iterable[str] | None = None, preload: bool = True) -> list[Detector]:
+    """Build the named detectors (the defaults when None). With `preload` their models start loading
+    on a background thread at once (in scan order); each detector's own `load()` waits for it."""
     registry = _registry()
     if registry is None:
         if names:
             raise KeyError("no detector backends are installed")
         return []
     detectors: list[Detector] = registry.build(None if names is None else list(names))
+    if preload and detectors and hasattr(registry, "preload"):
+        registry.preload(detectors)
     return detectors
 
 

@@ -69,13 +69,12 @@ def test_backbone_features_and_probs() -> None:
 
 
 @pytest.mark.slow
-def test_onnx_and_torch_agree(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("SHARESAFE_CACHE", str(tmp_path))
+def test_onnx_and_torch_agree() -> None:
+    pytest.importorskip("torch")
     crop = np.random.default_rng(1).integers(0, 255, (224, 224, 3), dtype=np.uint8)
     onnx_bb, torch_bb = backbone.Backbone("onnx"), backbone.Backbone("torch")
     lo, lt = onnx_bb.logits([crop]), torch_bb.logits([crop])
-    assert onnx_bb.runtime == "onnxruntime"
-    assert list(tmp_path.glob("efficientnet-lite0-*.onnx"))
+    assert onnx_bb.runtime == "onnxruntime" and torch_bb.runtime == "torch"
     assert np.abs(lo - lt).max() < 1e-3
 
 

@@ -1,7 +1,8 @@
-"""The generic ultralytics runner: class maps, argument checks, offline set-up, and a real model."""
+"""The YOLO runner: class maps, argument checks, our ONNX decode against ultralytics, offline set-up."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from detectors import yolo_onnx
 from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map
 from sharesafe.detector import Detector, ModelInfo
 from sharesafe.types import Category, Finding
@@ -89,6 +91,119 @@ def test_detect_maps_filters_and_clips() -> None:
     assert found[0].extra["model_class"] == "Fall"
 
 
+def test_letterbox_centres_and_maps_back() -> None:
+    image = np.full((300, 600, 3), 7, np.uint8)
+    canvas, box = yolo_onnx.letterbox(image, 640, 640)
+    assert canvas.shape == (640, 640, 3)
+    assert (box.new_width, box.new_height, box.top, box.left) == (640, 320, 160, 0)
+    assert (canvas[:160] == yolo_onnx.PAD_VALUE).all() and (canvas[160:480] == 7).all()
+    # a box drawn in network pixels comes back in image pixels, clipped to the image
+    back = box.to_image(np.array([[64, 160 + 32, 128, 160 + 64], [-20, 0, 700, 640]], np.float32))
+    assert np.allclose(back[0], [60, 30, 120, 60])
+    assert np.allclose(back[1], [0, 0, 600, 300])
+    # a free-size export: the border is trimmed to the stride
+    canvas, box = yolo_onnx.letterbox(image, 640, 640, stride=32)
+    assert canvas.shape == (320, 640, 3) and box.top == 0
+
+
+def _raw_output(rows: list[tuple[float, float, float, float, list[float]]]) -> np.ndarray:
+    """A (1, 4 + classes, anchors) head output from (cx, cy, w, h, class scores) rows."""
+    return np.array([[cx, cy, w, h, *scores] for cx, cy, w, h, scores in rows], np.float32).T[None]
+
+
+def test_decode_best_class_threshold_and_class_aware_nms() -> None:
+    out = _raw_output(
+        [
+            (100, 100, 40, 80, [0.9, 0.1]),
+            (102, 101, 40, 80, [0.8, 0.2]),  # same class, overlaps the first: suppressed
+            (101, 100, 40, 80, [0.1, 0.7]),  # overlaps too but is the other class: kept
+            (300, 300, 20, 20, [0.1, 0.12]),  # below conf
+            (400, 200, 10, 10, [0.3, 0.0]),
+        ]
+    )
+    boxes, scores, classes = yolo_onnx.decode(out, conf=0.15, iou=0.5, max_det=300)
+    assert np.allclose(scores, [0.9, 0.7, 0.3])
+    assert classes.tolist() == [0, 1, 0]
+    assert np.allclose(boxes[0], [80, 60, 120, 140])
+    boxes, scores, _ = yolo_onnx.decode(out, conf=0.15, iou=0.5, max_det=2)
+    assert len(scores) == 2
+    empty = yolo_onnx.decode(_raw_output([(1, 1, 1, 1, [0.01])]), conf=0.15, iou=0.5, max_det=10)
+    assert [len(a) for a in empty] == [0, 0, 0]
+
+
+def test_decode_end_to_end_rows() -> None:
+    rows = np.array([[[1, 2, 3, 4, 0.2, 1], [5, 6, 7, 8, 0.9, 0], [0, 0, 1, 1, 0.01, 0]]], np.float32)
+    boxes, scores, classes = yolo_onnx.decode(rows, conf=0.15, iou=0.5, max_det=300, end2end=True)
+    assert np.allclose(scores, [0.9, 0.2]) and classes.tolist() == [0, 1]
+    assert np.allclose(boxes[0], [5, 6, 7, 8])
+
+
+def test_class_names_from_export_metadata() -> None:
+    assert yolo_onnx.parse_names("{0: 'Normal', 1: 'Fall'}") == {0: "Normal", 1: "Fall"}
+    assert yolo_onnx.parse_names("['a', 'b']") == {0: "a", 1: "b"}
+    with pytest.raises(ValueError):
+        yolo_onnx.parse_names("42")
+
+
+def _parity_photos() -> list[np.ndarray]:
+    """The two photos in the ultralytics wheel plus, when ../shared is there, a few eval photos."""
+    from PIL import Image
+
+    from sharesafe.image import load_image
+
+    photos = [_asset("bus.jpg"), _asset("zidane.jpg")]
+    root = Path(__file__).resolve().parents[3] / "shared" / "evaldata"
+    for folder in ("face", "weapon", "licence_plate"):
+        for path in sorted((root / folder).glob("*.jp*g"))[:2]:
+            photos.append(load_image(path).pixels)
+    photos.append(np.asarray(Image.new("RGB", (50, 700), (90, 120, 200))))  # a thin strip
+    return photos
+
+
+def _shipped_yolo_exports() -> list[tuple[Path, int]]:
+    from detectors import objects, persons
+
+    found: list[tuple[Path, int]] = []
+    with contextlib.suppress(FileNotFoundError):
+        found.append((persons.weights_path(), persons.IMGSZ))
+    try:
+        entry = objects.manifest_entry()
+        found.append(((objects.MODELS_DIR / entry["file"]).resolve(), int(entry.get("imgsz", 320))))
+    except (FileNotFoundError, KeyError):
+        pass
+    return [(p, s) for p, s in found if p.suffix == ".onnx" and p.is_file()]
+
+
+@pytest.mark.slow
+def test_onnx_decode_matches_ultralytics_predictions() -> None:
+    """Our letterbox + decode + NMS on onnxruntime give ultralytics' own boxes, scores and classes."""
+    pytest.importorskip("ultralytics")
+    from detectors.ultralytics_setup import import_ultralytics
+
+    exports = _shipped_yolo_exports()
+    if not exports:
+        pytest.skip("no YOLO ONNX export installed")
+    ul = import_ultralytics()
+    photos = _parity_photos()
+    compared = 0
+    for path, imgsz in exports:
+        ours = yolo_onnx.YoloOnnxModel(path, imgsz)
+        theirs = ul.YOLO(str(path), task="detect")
+        for rgb in photos:
+            boxes, scores, classes = ours.predict(rgb, 0.15, 0.5, 300)
+            bgr = np.ascontiguousarray(rgb[:, :, ::-1])
+            (res,) = theirs.predict(
+                bgr, imgsz=imgsz, conf=0.15, iou=0.5, max_det=300, device="cpu", verbose=False
+            )
+            assert len(boxes) == len(res.boxes), (path.name, rgb.shape)
+            assert np.allclose(boxes, res.boxes.xyxy.numpy(), atol=0.5), (path.name, rgb.shape)
+            assert np.allclose(scores, res.boxes.conf.numpy(), atol=1e-3)
+            assert classes.tolist() == res.boxes.cls.numpy().astype(int).tolist()
+            compared += len(boxes)
+        assert ours.names == {int(k): str(v) for k, v in theirs.names.items()}
+    assert compared >= 5  # the photos hold people: the comparison is not between two empty lists
+
+
 def test_offline_environment_is_set() -> None:
     """import_ultralytics() sets the offline switches and ultralytics sees itself offline."""
     code = textwrap.dedent(
@@ -127,7 +242,6 @@ def _asset(name: str) -> np.ndarray:
 
 @pytest.mark.slow
 def test_persons_detector_on_real_photo() -> None:
-    pytest.importorskip("ultralytics")
     from detectors import persons, registry
 
     try:

