@@ -23,12 +23,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[2]
 
 _CHILD = r"""
-import io, json, resource, sys
+import io, json, sys
 from sharesafe.cli import main
 out = io.StringIO()
 code = main(["scan", "--json", "--no-detectors", sys.argv[1]], out=out, err=io.StringIO())
 doc = json.loads(out.getvalue())
-peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the forking parent (a big pytest).
+hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:"))
+peak_mb = int(hwm.split()[1]) / 1024
 print(json.dumps({"code": code, "error": doc["files"][0]["error"], "peak_mb": peak_mb}))
 """
 
