@@ -195,8 +195,14 @@ def main() -> int:
             data=str(args.val), imgsz=photo.imgsz, batch=8, device="cpu", plots=False, verbose=False
         )
         print("\n1. validation split: mAP50 per class (ultralytics val)")
+        px = np.asarray(m.box.px)
         for i, c in enumerate(m.box.ap_class_index):
-            print(f"   {m.names[int(c)]:12s} mAP50 {m.box.ap50[i]:.3f}  mAP50-95 {m.box.ap[i]:.3f}")
+            f1 = np.asarray(m.box.f1_curve[i])
+            best = int(f1.argmax())
+            print(
+                f"   {m.names[int(c)]:12s} mAP50 {m.box.ap50[i]:.3f}  mAP50-95 {m.box.ap[i]:.3f}  "
+                f"max-F1 {f1[best]:.3f} at score {px[best]:.3f} (P {m.box.p[i]:.3f} R {m.box.r[i]:.3f})"
+            )
         print("   box recall at each threshold (IoU >= 0.5, whole photo):\n" + header())
         for cls, cells in box_recall(photo, args.val).items():
             print(f"   {cls:12s} " + " ".join(f"{c:>7s}" for c in cells))
