@@ -44,6 +44,8 @@ from sharesafe.types import Box, Category, Finding
 
 THRESHOLDS = (0.1, 0.15, 0.2, 0.25, 0.35, 0.5)
 Scorer = Callable[[np.ndarray, Sequence[Finding]], list[Finding]]
+#: photo path -> [(score, box)] of the people `persons` found (the same for every variant and model).
+PERSONS_CACHE: dict[str, list[tuple[float, list[int]]]] = {}
 
 
 def coco_knife(search: bool = True) -> objects.ObjectsDetector:
@@ -94,15 +96,21 @@ def scan(
             img = load_image(path).pixels
         except Exception:  # noqa: BLE001 - evaldata/metadata holds deliberately broken files
             continue
-        t = time.perf_counter()
-        ctx = people.detect(img)
-        times["persons"].append(time.perf_counter() - t)
+        key = str(path.resolve())
+        if key in PERSONS_CACHE:
+            ctx = [Finding(Category.PERSON, "person", sc, Box(*b), "persons") for sc, b in PERSONS_CACHE[key]]
+        else:
+            t = time.perf_counter()
+            ctx = people.detect(img)
+            times["persons"].append(time.perf_counter() - t)
+            PERSONS_CACHE[key] = [(f.score, f.box.as_list()) for f in ctx if f.category is Category.PERSON]
         row = {}
         for name, fn in scorers.items():
             t = time.perf_counter()
             row[name] = weapon_scores(fn(img, ctx))
             times[name].append(time.perf_counter() - t)
-        row["ours+coco"] = sorted(row.get("ours-search", []) + row.get("coco-knife", []), reverse=True)
+        if "ours-search" in row and "coco-knife" in row:
+            row["ours+coco"] = sorted(row["ours-search"] + row["coco-knife"], reverse=True)
         rows.append(row)
     return rows, times
 
@@ -170,6 +178,10 @@ def main() -> int:
     ap.add_argument("--no-coco", action="store_true")
     ap.add_argument("--json", type=Path, default=None, help="write every per-image score here")
     ap.add_argument("--limit", type=int, default=0, help="at most N images per set (a quick smoke run)")
+    ap.add_argument(
+        "--persons-cache", type=Path, default=None, help="json of people found per photo (reused)"
+    )
+    ap.add_argument("--variants", default="", help="comma-separated subset of the variants to run")
     args = ap.parse_args()
 
     entry = objects.manifest_entry()
@@ -184,6 +196,11 @@ def main() -> int:
         scorers["coco-knife"] = coco_knife().detect
     if args.basegun is not None:
         scorers["basegun"] = basegun(args.basegun)
+    if args.variants:
+        keep = set(args.variants.split(","))
+        scorers = {k: v for k, v in scorers.items() if k in keep}
+    if args.persons_cache is not None and args.persons_cache.is_file():
+        PERSONS_CACHE.update(json.loads(args.persons_cache.read_text()))
     people = persons.make()
     out: dict[str, Any] = {}
 
@@ -247,6 +264,8 @@ def main() -> int:
             print(f"   {k:12s} {statistics.median(ts):.3f}")
     if args.json is not None:
         args.json.write_text(json.dumps(out) + "\n")
+    if args.persons_cache is not None:
+        args.persons_cache.write_text(json.dumps(PERSONS_CACHE) + "\n")
     return 0
 
 
