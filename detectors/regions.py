@@ -28,11 +28,11 @@ PERSON_PAD_Y = 0.10
 MAX_PEOPLE = 6
 #: Tiles overlap by this share of their size, so an object on a seam is whole in at least one tile.
 TILE_OVERLAP = 0.2
-#: Tiles of a large photo are about this many network sizes across (a 12 MP photo at 384 px: 2 x 2 tiles
-#: of ~2000 px seen at 384 px, 2.3x the whole-photo pass).
+#: Tiles of a large photo are about this many network sizes across (a 12 MP photo at 320 px: 2 x 2 tiles
+#: of ~2200 px seen at the network size, 1.8x the whole-photo pass).
 TILE_NETS = 5.0
-#: At most this many tiles per side.
-MAX_TILES_PER_SIDE = 3
+#: At most this many tiles per side (each tile costs a model pass: a 12 MP photo gets 2 x 2).
+MAX_TILES_PER_SIDE = 2
 
 
 @dataclass(frozen=True, slots=True)
