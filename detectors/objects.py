@@ -4,6 +4,11 @@ Emits a WEAPON finding per firearm and a UNIFORM finding ("hi-vis vest") per ves
 found people (`context` holds PERSON findings, e.g. from `persons`), a person whose box contains most of a
 vest also gets a UNIFORM finding, "possibly in uniform", on the whole person.
 
+Firearms are small: the model looks at the whole photo, then again at each person (hands, belt, holster)
+and at tiles of a large photo, each crop at its own resolution (`detectors.regions`). Weapon boxes from
+all views are merged (overlapping boxes of one object become their union) and then padded by
+`WEAPON_PAD` of their size: privacy over-redacts. Vests are large, so they come from the whole photo only.
+
 The weights file is checked against the sha256 recorded in models/manifest.toml before it is loaded; a
 mismatch or a missing entry refuses to load.
 """
@@ -15,10 +20,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from detectors.regions import View, plan_views
 from detectors.yolo import ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.findings import merge
 from sharesafe.fsutil import sha256_file as file_sha256
-from sharesafe.types import Category, Finding
+from sharesafe.types import Box, Category, Finding
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
@@ -32,6 +41,8 @@ CLASS_MAP = {
 CONF = 0.25
 #: A person is "possibly in uniform" when at least this share of a vest box lies inside the person box.
 VEST_IN_PERSON = 0.5
+#: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
+WEAPON_PAD = 0.10
 
 
 class WeightsIntegrityError(RuntimeError):
@@ -60,10 +71,50 @@ def candidate_files(name: str = ENTRY) -> list[Path]:
 
 
 class ObjectsDetector(YoloDetector):
+    #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
+    search: bool = True
+
+    def views(self, image: RGBImage, people: Sequence[Finding]) -> list[View]:
+        height, width = int(image.shape[0]), int(image.shape[1])
+        if not self.search:
+            return [View(Box(0, 0, width, height), "photo")]
+        return plan_views(width, height, self.imgsz, [p.box for p in people])
+
+    def _weapons(self, image: RGBImage, people: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+        """(weapon findings merged over every view, vest findings of the whole photo)."""
+        height, width = int(image.shape[0]), int(image.shape[1])
+        names = self._model_names(self._model) if self._model is not None else {}
+        weapons: list[Finding] = []
+        vests: list[Finding] = []
+        for view in self.views(image, people):
+            b = view.box
+            crop = image if view.kind == "photo" else np.ascontiguousarray(image[b.y1 : b.y2, b.x1 : b.x2])
+            for cls, score, xyxy in self.predict_raw(crop):
+                target = self._targets.get(cls)
+                if target is None or (target.min_score is not None and score < target.min_score):
+                    continue
+                if target.category is not Category.WEAPON and view.kind != "photo":
+                    continue
+                box = Box.from_xyxy(*view.to_photo(*xyxy), width, height)
+                if box.is_empty:
+                    continue
+                finding = Finding(
+                    category=target.category,
+                    label=target.label,
+                    score=score,
+                    box=box,
+                    detector=self.name,
+                    extra={"model_class": names.get(cls, str(cls)), "view": view.kind},
+                )
+                (weapons if target.category is Category.WEAPON else vests).append(finding)
+        merged = [f.with_box(f.box.padded(WEAPON_PAD, width, height, minimum=2)) for f in merge(weapons)]
+        return merged, vests
+
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
-        findings = super().detect(image, context)
-        vests = [f for f in findings if f.category is Category.UNIFORM]
+        self.load()
         people = [f for f in context if f.category is Category.PERSON]
+        weapons, vests = self._weapons(image, people)
+        findings = sorted(weapons + vests, key=lambda f: -f.score)
         for person in people:
             best = None
             for vest in vests:

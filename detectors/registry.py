@@ -48,7 +48,7 @@ BACKENDS: tuple[Backend, ...] = (
         "objects",
         "detectors.objects",
         "make",
-        summary="firearms and hi-vis vests (ShareSafe's own YOLOv8s, models/objects.*)",
+        summary="firearms (photo, person crops, tiles) and hi-vis vests (ShareSafe's own YOLO, models/objects.*)",
     ),
     Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
     Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),

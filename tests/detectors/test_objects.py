@@ -93,6 +93,69 @@ def test_vest_mostly_outside_person_is_not_worn() -> None:
     assert [f.label for f in found] == ["hi-vis vest"]
 
 
+class SmallPistolObjects(FakeObjects):
+    """A fake model that sees a pistol only when the crop is shown closely enough (like a real one)."""
+
+    def __init__(self, pistol: Box, min_px: float) -> None:
+        super().__init__([])
+        self.pistol, self.min_px, self.calls = pistol, min_px, []
+
+    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+        h, w = image.shape[:2]
+        self.calls.append((w, h))
+        scale = self.imgsz / max(h, w)
+        x1, y1, x2, y2 = self.offset_pistol
+        if (x2 - x1) * scale < self.min_px:
+            return [(1, 0.9, (0.0, 0.0, 40.0, 40.0))]  # a vest, which crops must not repeat
+        return [(0, 0.6, (float(x1), float(y1), float(x2), float(y2)))]
+
+
+def test_search_finds_a_small_pistol_in_a_person_crop_and_maps_it_back() -> None:
+    pistol = Box(1500, 800, 1540, 830)  # 40 px in a 1920 px scene: 8 px at imgsz 384
+    det = SmallPistolObjects(pistol, min_px=12)
+    det.imgsz = 384
+    image = np.zeros((1080, 1920, 3), np.uint8)
+    holder = person(1400, 500, 1560, 1000)
+    views = det.views(image, [holder])
+    assert [v.kind for v in views] == ["photo", "person"]
+    crop = views[1].box
+    det.offset_pistol = (pistol.x1 - crop.x1, pistol.y1 - crop.y1, pistol.x2 - crop.x1, pistol.y2 - crop.y1)
+    found = det.detect(image, [holder])
+    guns = [f for f in found if f.category is Category.WEAPON]
+    assert len(guns) == 1 and guns[0].extra["view"] == "person"
+    # mapped back to photo coordinates, then padded: the box covers the pistol and a margin
+    assert guns[0].box.intersection(pistol) == pistol.area and guns[0].box.area > pistol.area
+    assert [f.label for f in found if f.category is Category.UNIFORM] == ["hi-vis vest"]  # photo pass only
+    assert det.calls[1] == (crop.width, crop.height)  # the crop ran at its own resolution
+
+
+def test_without_search_the_same_pistol_is_missed() -> None:
+    pistol = Box(1500, 800, 1540, 830)
+    det = SmallPistolObjects(pistol, min_px=12)
+    det.imgsz, det.search = 384, False
+    det.offset_pistol = pistol.as_list()
+    found = det.detect(np.zeros((1080, 1920, 3), np.uint8), [person(1400, 500, 1560, 1000)])
+    assert not [f for f in found if f.category is Category.WEAPON]
+
+
+def test_overlapping_weapon_boxes_from_two_views_merge_into_one_padded_union() -> None:
+    class TwoViews(FakeObjects):
+        def predict_raw(self, image):  # type: ignore[no-untyped-def]
+            if image.shape[1] == 1920:  # the whole photo: a coarse box
+                return [(0, 0.3, (1500.0, 800.0, 1530.0, 830.0))]
+            return [(0, 0.7, (1500.0 - self.dx, 805.0 - self.dy, 1545.0 - self.dx, 835.0 - self.dy))]
+
+    det = TwoViews([])
+    det.imgsz = 384
+    holder = person(1400, 500, 1560, 1000)
+    crop = det.views(np.zeros((1080, 1920, 3), np.uint8), [holder])[1].box
+    det.dx, det.dy = crop.x1, crop.y1
+    found = det.detect(np.zeros((1080, 1920, 3), np.uint8), [holder])
+    assert len(found) == 1
+    gun = found[0]
+    assert gun.score == 0.7 and gun.box.intersection(Box(1500, 800, 1545, 835)) == 45 * 35
+
+
 @pytest.mark.slow
 def test_shipped_model_loads_and_runs() -> None:
     try:
