@@ -125,11 +125,14 @@ class ClassStats:
         row[1] += covered
 
 
-def read_manifest(root: Path) -> list[Sample]:
+def read_manifest(root: Path, where: dict[str, str] | None = None) -> list[Sample]:
+    """The manifest's rows, only those whose columns equal `where`'s values when given."""
     with (root / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     samples = []
     for row in rows:
+        if where and any(row.get(k, "") != v for k, v in where.items()):
+            continue
         labels = json.loads(row["labels_json"]) if row.get("labels_json") else []
         samples.append(Sample(root / row["file"], row.get("category", ""), labels))
     return samples
@@ -160,8 +163,9 @@ def evaluate(
     verbose: bool = False,
     limit_positives: int | None = None,
     findings_log: Path | None = None,
+    where: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    samples = read_manifest(root)
+    samples = read_manifest(root, where)
     emitted = {cat for det in detectors for cat in det.categories}
     classes = sorted(
         {
@@ -309,6 +313,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--findings-log", type=Path, default=None, help="write every image's findings (JSON lines)"
     )
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="only manifest rows with this value",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "manifest.csv").is_file():
         print(f"no manifest.csv in {args.data}", file=sys.stderr)
@@ -323,6 +334,7 @@ def main(argv: list[str] | None = None) -> int:
         verbose=args.verbose,
         limit_positives=None if args.limit_positives < 0 else args.limit_positives,
         findings_log=args.findings_log,
+        where=dict(w.split("=", 1) for w in args.where) or None,
     )
     if args.json:
         print(json.dumps(report, indent=2))

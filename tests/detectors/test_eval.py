@@ -74,3 +74,12 @@ def test_evaluate_reports_recall_by_size_and_false_findings_per_image(tmp_path: 
     assert by_size[">=64"] == {"boxes": 1, "recall": 0.0}
     assert row["coverage_recall"] == pytest.approx(2 / 3)
     assert row["false_findings_per_image"] == pytest.approx(1.0)  # the stray box, once per image
+
+
+def test_read_manifest_keeps_rows_matching_where(tmp_path: Path) -> None:
+    from detectors.eval import read_manifest
+
+    write_set(tmp_path, [("a.png", [[1, 1, 5, 5]]), ("b.png", [])])
+    assert [s.path.name for s in read_manifest(tmp_path)] == ["a.png", "b.png"]
+    assert [s.path.name for s in read_manifest(tmp_path, {"file": "face/b.png"})] == ["b.png"]
+    assert read_manifest(tmp_path, {"category": "plate"}) == []
