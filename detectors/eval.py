@@ -12,8 +12,12 @@ For every labelled class the script prints:
   touches a ground-truth box;
 - false findings per negative image: findings of the category on images that carry no label of that
   class (other folders of the manifest, e.g. metadata photos, are the negatives);
+- coverage recall by box size: faces binned on the labelled box's height (< 16, 16-32, 32-64,
+  >= 64 px), plates on its width (< 40, 40-80, 80-160, >= 160 px), other classes on height;
 - unmatched findings per positive image (findings touching no ground-truth box; sets like the plate
   benchmark leave some objects unlabelled, so this over-counts);
+- false findings per image: findings touching no ground-truth box, on positive and negative images
+  together, divided by all scored images (the figure a user sees: boxes to untick per photo);
 - median latency per image of the selected detectors run in turn, as a scan runs them.
 
 Findings are padded before scoring exactly as a scan pads them (`sharesafe.findings.pad`, per-category
@@ -31,6 +35,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +67,36 @@ CLASS_CATEGORY: dict[str, Category] = {
 COVERED_SHARE = 0.8
 
 
+@dataclass(frozen=True)
+class SizeBins:
+    """Bins of a labelled box's size in pixels: `edges` (a, b, c) make < a, a-b, b-c, >= c."""
+
+    dimension: str  # "height" or "width"
+    edges: tuple[int, ...]
+
+    def measure(self, box: Box) -> int:
+        return box.width if self.dimension == "width" else box.height
+
+    def labels(self) -> list[str]:
+        e = self.edges
+        return [f"<{e[0]}", *(f"{lo}-{hi}" for lo, hi in pairwise(e)), f">={e[-1]}"]
+
+    def label(self, box: Box) -> str:
+        size = self.measure(box)
+        for edge, name in zip(self.edges, self.labels(), strict=False):
+            if size < edge:
+                return name
+        return self.labels()[-1]
+
+
+#: Face sizes as WIDER FACE reports them (height); plates by width, the size a plate reader needs.
+SIZE_BINS: dict[Category, SizeBins] = {
+    Category.FACE: SizeBins("height", (16, 32, 64)),
+    Category.PLATE: SizeBins("width", (40, 80, 160)),
+}
+DEFAULT_SIZE_BINS = SizeBins("height", (16, 32, 64))
+
+
 @dataclass
 class Sample:
     path: Path
@@ -81,14 +116,23 @@ class ClassStats:
     negatives: int = 0
     false_findings: int = 0
     false_images: int = 0
+    by_size: dict[str, list[int]] = field(default_factory=dict)  # bin -> [boxes, covered]
     misses: list[str] = field(default_factory=list)
 
+    def count_size(self, bin_label: str, covered: bool) -> None:
+        row = self.by_size.setdefault(bin_label, [0, 0])
+        row[0] += 1
+        row[1] += covered
 
-def read_manifest(root: Path) -> list[Sample]:
+
+def read_manifest(root: Path, where: dict[str, str] | None = None) -> list[Sample]:
+    """The manifest's rows, only those whose columns equal `where`'s values when given."""
     with (root / "manifest.csv").open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     samples = []
     for row in rows:
+        if where and any(row.get(k, "") != v for k, v in where.items()):
+            continue
         labels = json.loads(row["labels_json"]) if row.get("labels_json") else []
         samples.append(Sample(root / row["file"], row.get("category", ""), labels))
     return samples
@@ -117,8 +161,11 @@ def evaluate(
     limit_negatives: int | None = 40,
     seed: int = 0,
     verbose: bool = False,
+    limit_positives: int | None = None,
+    findings_log: Path | None = None,
+    where: dict[str, str] | None = None,
 ) -> dict[str, object]:
-    samples = read_manifest(root)
+    samples = read_manifest(root, where)
     emitted = {cat for det in detectors for cat in det.categories}
     classes = sorted(
         {
@@ -130,6 +177,8 @@ def evaluate(
     )
     positives = [s for s in samples if s.labels]
     negatives = [s for s in samples if not s.labels]
+    if limit_positives is not None and len(positives) > limit_positives:
+        positives = random.Random(seed).sample(positives, limit_positives)
     if limit_negatives is not None and len(negatives) > limit_negatives:
         negatives = random.Random(seed).sample(negatives, limit_negatives)
     for det in detectors:
@@ -138,6 +187,7 @@ def evaluate(
     latencies: list[float] = []
     errors: dict[str, int] = defaultdict(int)
     other_categories: dict[str, int] = defaultdict(int)
+    log = findings_log.open("w", encoding="utf-8") if findings_log else None
     for sample in positives + negatives:
         try:
             pixels = load_image(sample.path).pixels
@@ -150,6 +200,9 @@ def evaluate(
         latencies.append(time.perf_counter() - start)
         for name in det_errors:
             errors[name] += 1
+        if log is not None:
+            row = {"file": str(sample.path), "findings": [f.to_json() for f in findings]}
+            log.write(json.dumps(row) + "\n")
         by_cat: dict[Category, list[Box]] = defaultdict(list)
         for f in findings:
             by_cat[f.category].append(pad_finding(f, width, height, padding_scale).box)
@@ -175,6 +228,7 @@ def evaluate(
             for lab, gt in zip(boxed, gts, strict=True):
                 st.boxes += 1
                 share = covered_share(gt, boxes)
+                st.count_size(SIZE_BINS.get(cat, DEFAULT_SIZE_BINS).label(gt), share >= COVERED_SHARE)
                 if share >= COVERED_SHARE:
                     st.covered += 1
                 else:
@@ -188,9 +242,17 @@ def evaluate(
                     ]
                     st.texts_read += any(want and want in r for r in read)
             st.images_hit += hit
-            st.unmatched += sum(1 for b in boxes if not any(b.intersection(g) > 0 for g in gts))
+            # Ignored labels (crowds, unreadable plates) are still real objects: a finding on one is not false.
+            every_gt = [
+                Box.from_xyxy(*map(float, lab["bbox_xyxy"]), width, height)  # type: ignore[arg-type]
+                for lab in sample.labels
+                if str(lab["cls"]) == cls and "bbox_xyxy" in lab
+            ]
+            st.unmatched += sum(1 for b in boxes if not any(b.intersection(g) > 0 for g in every_gt))
         for f in findings:
             other_categories[f.category.value] += 1
+    if log is not None:
+        log.close()
     report: dict[str, object] = {
         "images": len(latencies),
         "median_latency_s": statistics.median(latencies) if latencies else None,
@@ -201,10 +263,20 @@ def evaluate(
         "classes": {},
     }
     for cls, st in stats.items():
+        bins = SIZE_BINS.get(CLASS_CATEGORY[cls], DEFAULT_SIZE_BINS)
+        scored = st.images + st.negatives
         report["classes"][cls] = {  # type: ignore[index]
             "category": CLASS_CATEGORY[cls].value,
             "gt_boxes": st.boxes,
             "coverage_recall": st.covered / st.boxes if st.boxes else None,
+            f"coverage_recall_by_{bins.dimension}_px": {
+                name: {
+                    "boxes": st.by_size.get(name, [0, 0])[0],
+                    "recall": (st.by_size[name][1] / st.by_size[name][0]) if st.by_size.get(name) else None,
+                }
+                for name in bins.labels()
+            },
+            "false_findings_per_image": (st.unmatched + st.false_findings) / scored if scored else None,
             "image_recall": st.images_hit / st.images if st.images else None,
             "positive_images": st.images,
             "unmatched_findings_per_positive_image": st.unmatched / st.images if st.images else None,
@@ -235,6 +307,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
     parser.add_argument("--verbose", action="store_true", help="list every missed ground-truth box")
+    parser.add_argument(
+        "--limit-positives", type=int, default=-1, help="sample this many labelled images (-1: all)"
+    )
+    parser.add_argument(
+        "--findings-log", type=Path, default=None, help="write every image's findings (JSON lines)"
+    )
+    parser.add_argument(
+        "--where",
+        action="append",
+        default=[],
+        metavar="COLUMN=VALUE",
+        help="only manifest rows with this value",
+    )
     args = parser.parse_args(argv)
     if not (args.data / "manifest.csv").is_file():
         print(f"no manifest.csv in {args.data}", file=sys.stderr)
@@ -242,7 +327,14 @@ def main(argv: list[str] | None = None) -> int:
     detectors = registry.build(args.detectors)
     limit = None if args.limit_negatives < 0 else args.limit_negatives
     report = evaluate(
-        args.data, detectors, padding_scale=args.padding_scale, limit_negatives=limit, verbose=args.verbose
+        args.data,
+        detectors,
+        padding_scale=args.padding_scale,
+        limit_negatives=limit,
+        verbose=args.verbose,
+        limit_positives=None if args.limit_positives < 0 else args.limit_positives,
+        findings_log=args.findings_log,
+        where=dict(w.split("=", 1) for w in args.where) or None,
     )
     if args.json:
         print(json.dumps(report, indent=2))
@@ -259,6 +351,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n[{cls}] -> {row['category']}")
         for key, value in row.items():
             if key in ("category",) or (key == "misses" and isinstance(value, list)):
+                continue
+            if isinstance(value, dict):
+                cells = "  ".join(f"{name}: {_fmt(v['recall'])} ({v['boxes']})" for name, v in value.items())
+                print(f"  {key:40s} {cells}")
                 continue
             print(f"  {key:40s} {_fmt(value)}")
         if isinstance(row["misses"], list):

