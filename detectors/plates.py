@@ -64,6 +64,18 @@ def verify_plate_model(path: Path) -> None:
         )
 
 
+def verify_derived_plate_model(path: Path) -> None:
+    """The ONNX file must be our export of the pinned checkpoint (it records the source's sha256)."""
+    from detectors import derive
+
+    recorded = derive.onnx_metadata(path).get(derive.SOURCE_SHA256)
+    if recorded != PLATE_MODEL_SHA256:
+        raise ValueError(
+            f"{path}: not ShareSafe's export of fastanpr 0.1.13's plate model "
+            f"(records source sha256 {recorded}). {derive.MAKE_IT}"
+        )
+
+
 def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Box:
     dx, dy = box.width * grow_x, box.height * grow_y
     return Box.from_xyxy(box.x1 - dx, box.y1 - dy, box.x2 + dx, box.y2 + dy, width, height)
@@ -115,13 +127,12 @@ class PlateDetector:
     def _load_model(self) -> None:
         if self._model is not None or not self.use_model:
             return
-        from detectors.derive import MAKE_IT, plate_model_onnx, plate_model_problem
+        from detectors import derive
         from detectors.yolo import YoloDetector
 
-        path = plate_model_onnx()
-        why = plate_model_problem(path)
-        if why:
-            raise FileNotFoundError(f"plates: {why}. {MAKE_IT}")
+        path = derive.plate_model_onnx()
+        if not path.is_file():
+            raise FileNotFoundError(f"plates: {path} is missing. {derive.MAKE_IT}")
         self._model = YoloDetector(
             "plates",
             path,
@@ -129,6 +140,7 @@ class PlateDetector:
             self.info,
             imgsz=self.model_imgsz,
             conf=self.model_conf,
+            verify=verify_derived_plate_model,
         )
         self._model.load()
 

@@ -74,3 +74,16 @@ def test_export_is_reproducible(tmp_path: Path) -> None:
     )
     assert first.read_bytes() == other.read_bytes()
     assert derive.backbone_problem(first) is None
+
+
+@pytest.mark.slow
+def test_plate_model_check_accepts_only_our_export_of_the_pinned_checkpoint() -> None:
+    from detectors import derive
+    from detectors.plates import verify_derived_plate_model
+
+    plates, other = derive.plate_model_onnx(), derive.centerface_onnx()
+    if not (plates.is_file() and other.is_file()):
+        pytest.skip("derived models not made (python -m detectors.derive)")
+    verify_derived_plate_model(plates)
+    with pytest.raises(ValueError, match="not ShareSafe's export"):
+        verify_derived_plate_model(other)  # a derived file, but of another source
