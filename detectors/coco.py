@@ -26,7 +26,7 @@ import numpy as np
 
 from detectors import persons
 from detectors._onnx import nms
-from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map
+from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map, to_findings
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
@@ -175,28 +175,9 @@ class CocoDetector:
         raw = self.predict(image)
         assert self._targets is not None
         h, w = int(image.shape[0]), int(image.shape[1])
-        findings: list[Finding] = []
-        for cls, score, (x1, y1, x2, y2) in raw:
-            target = self._targets.get(cls)
-            if target is None or score < (target.min_score or 0.0):
-                continue
-            box = Box.from_xyxy(x1, y1, x2, y2, w, h)
-            if box.is_empty:
-                continue
-            coco_class = self._names.get(cls, str(cls))
-            findings.append(
-                Finding(
-                    category=target.category,
-                    label=target.label,
-                    score=score,
-                    box=box,
-                    detector=self.name,
-                    detail=f"COCO {coco_class!r} (YOLOv8n)",
-                    extra={"model_class": coco_class},
-                )
-            )
-        findings.sort(key=lambda f: -f.score)
-        return findings
+        return to_findings(
+            raw, self._targets, self._names, w, h, self.name, detail=lambda c: f"COCO {c!r} (YOLOv8n)"
+        )
 
 
 def make(tiles: bool = True, class_map: dict[int | str, ClassTarget] | None = None) -> CocoDetector:

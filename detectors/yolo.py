@@ -171,27 +171,44 @@ class YoloDetector:
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         raw = self.predict_raw(image)
         height, width = int(image.shape[0]), int(image.shape[1])
-        names = self._model_names(self._model)
-        findings: list[Finding] = []
-        for cls, score, (x1, y1, x2, y2) in raw:
-            target = self._targets.get(cls)
-            if target is None or (target.min_score is not None and score < target.min_score):
-                continue
-            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
-            if box.is_empty:
-                continue
-            findings.append(
-                Finding(
-                    category=target.category,
-                    label=target.label,
-                    score=score,
-                    box=box,
-                    detector=self.name,
-                    extra={"model_class": names.get(cls, str(cls))},
-                )
+        return to_findings(raw, self._targets, self._model_names(self._model), width, height, self.name)
+
+
+def to_findings(
+    raw: Sequence[tuple[int, float, tuple[float, float, float, float]]],
+    targets: Mapping[int, ClassTarget],
+    names: Mapping[int, str],
+    width: int,
+    height: int,
+    detector: str,
+    detail: Callable[[str], str] | None = None,
+) -> list[Finding]:
+    """(class id, score, xyxy) detections -> findings of the mapped classes, best first.
+
+    Classes missing from `targets` and scores under a target's `min_score` are dropped; `detail`
+    turns the model's class name into the finding's detail text."""
+    findings: list[Finding] = []
+    for cls, score, (x1, y1, x2, y2) in raw:
+        target = targets.get(cls)
+        if target is None or (target.min_score is not None and score < target.min_score):
+            continue
+        box = Box.from_xyxy(x1, y1, x2, y2, width, height)
+        if box.is_empty:
+            continue
+        model_class = names.get(cls, str(cls))
+        findings.append(
+            Finding(
+                category=target.category,
+                label=target.label,
+                score=score,
+                box=box,
+                detector=detector,
+                detail=detail(model_class) if detail is not None else None,
+                extra={"model_class": model_class},
             )
-        findings.sort(key=lambda f: -f.score)
-        return findings
+        )
+    findings.sort(key=lambda f: -f.score)
+    return findings
 
 
 class _UltralyticsCheckpoint:
