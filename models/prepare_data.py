@@ -13,9 +13,15 @@ them. Writes, under --out (never inside the repository):
   sources.json                          what went in (licences, counts, dropped near-duplicates)
 
 Class map (ours): 0 firearm    <- gun_single_class:gun, pistol_longgun_cctv:Pistol + long weapon
-                  1 hivis_vest <- hivis_vest_helmet:hivis_vest
+                  1 knife
+                  2 hivis_vest <- hivis_vest_helmet:hivis_vest
 Other source classes are dropped; images left without boxes stay in as background (they teach the model
 what not to flag).
+
+A staged set not named in CLASS_MAPS is taken when its SOURCE.json says `"premapped": true`: its labels
+already use our class ids. Such a set may be flat (images/, labels/ and a split.csv of `file,upstream_split`
+rows); its upstream validation images become our validation images, and a set without any gets a seeded
+--val-share of its images as validation.
 
 Near-duplicates: public sets leak video frames across their own splits, so every validation image whose
 64-bit dHash lies within --dhash-radius bits of a training image (of any set) is dropped from validation.
@@ -36,14 +42,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-CLASSES: tuple[str, ...] = ("firearm", "hivis_vest")
+CLASSES: tuple[str, ...] = ("firearm", "knife", "hivis_vest")
 
 #: staged set -> (source class id -> our class id); sets not listed are ignored, unlisted ids dropped.
 CLASS_MAPS: dict[str, dict[int, int]] = {
     "gun_single_class": {0: 0},
     "pistol_longgun_cctv": {0: 0, 1: 0},
-    "hivis_vest_helmet": {1: 1},
+    "hivis_vest_helmet": {1: 2},
 }
+IDENTITY: dict[int, int] = {i: i for i in range(len(CLASSES))}
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp"}
 
@@ -76,10 +83,11 @@ def _licence(src: Path) -> dict[str, object]:
     info = json.loads((src / "SOURCE.json").read_text())
     return {
         "set": src.name,
-        "repo": info.get("source_repo"),
+        "repo": info.get("source_repo") or info.get("repo"),
         "commit": info.get("commit"),
         "licence": info.get("licence"),
-        "source_classes": info.get("names"),
+        "attribution": info.get("attribution", ""),
+        "source_classes": info.get("names") or info.get("class_mapping"),
     }
 
 
@@ -113,14 +121,57 @@ def _remap(label: Path, cmap: dict[int, int]) -> list[str]:
     return rows
 
 
+def _limit_background(
+    imgs: list[Path], src: Path, split: str, cmap: dict[int, int], limit: int, seed: int
+) -> list[Path]:
+    """At most `limit` images without a box of ours (0: none). Some exports leave weapons unlabelled in
+    their "background" images, and others hold hundreds of near-identical empty CCTV frames."""
+    empty = [p for p in imgs if not _remap(label_path(src, split, p), cmap)]
+    if len(empty) <= limit:
+        return imgs
+    kept = set(random.Random(f"{seed}:{src.name}:bg").sample(empty, limit))
+    return [p for p in imgs if p in kept or p not in set(empty)]
+
+
 def find_sets(roots: Iterable[Path]) -> dict[str, Path]:
+    """Staged sets under the roots: those named in CLASS_MAPS, and any whose SOURCE.json is premapped."""
     found: dict[str, Path] = {}
     for root in roots:
-        for name in CLASS_MAPS:
-            d = root / name
-            if (d / "SOURCE.json").is_file() and name not in found:
-                found[name] = d
+        for d in sorted(p for p in root.iterdir() if (p / "SOURCE.json").is_file()):
+            if d.name in found:
+                continue
+            if d.name in CLASS_MAPS or json.loads((d / "SOURCE.json").read_text()).get("premapped"):
+                found[d.name] = d
     return found
+
+
+def class_map(name: str) -> dict[int, int]:
+    return CLASS_MAPS.get(name, IDENTITY)
+
+
+def split_images(src: Path, split: str, val_share: float, seed: int) -> list[Path]:
+    """A set's images of one split: images/<split>/, or the flat images/ divided by split.csv."""
+    if (src / "images" / split).is_dir() or (src / "images" / "train").is_dir():
+        return _images(src / "images" / split)
+    flat = _images(src / "images")
+    upstream: dict[str, str] = {}
+    listing = src / "split.csv"
+    if listing.is_file():
+        import csv
+
+        with listing.open(newline="") as fh:
+            for row in csv.DictReader(fh):
+                upstream[Path(row["file"]).name] = row.get("upstream_split", "")
+    is_val = {p.name: upstream.get(p.name, "") in {"val", "valid", "validation", "test"} for p in flat}
+    if not any(is_val.values()):
+        rng = random.Random(f"{seed}:{src.name}")
+        is_val = {p.name: rng.random() < val_share for p in flat}
+    return [p for p in flat if is_val[p.name] == (split == "val")]
+
+
+def label_path(src: Path, split: str, image: Path) -> Path:
+    nested = src / "labels" / split / (image.stem + ".txt")
+    return nested if nested.parent.is_dir() else src / "labels" / (image.stem + ".txt")
 
 
 def convert(
@@ -131,7 +182,10 @@ def convert(
     seed: int,
     radius: int,
     guard: Sequence[Path] = (),
+    val_share: float = 0.1,
+    max_background: dict[str, int] | None = None,
 ) -> dict[str, object]:
+    max_background = max_background or {}
     sets = find_sets(roots)
     missing = [n for n in caps | repeats if n not in sets]
     if missing:
@@ -140,7 +194,9 @@ def convert(
     picked: dict[tuple[str, str], list[Path]] = {}
     for name, src in sets.items():
         for split in ("train", "val"):
-            imgs = _images(src / "images" / split)
+            imgs = split_images(src, split, val_share, seed)
+            if name in max_background and (split == "train" or max_background[name] == 0):
+                imgs = _limit_background(imgs, src, split, class_map(name), max_background[name], seed)
             if split == "train" and name in caps and caps[name] < len(imgs):
                 imgs = sorted(random.Random(seed).sample(imgs, caps[name]))
             picked[(name, split)] = imgs
@@ -164,7 +220,7 @@ def convert(
     counts: dict[str, dict[str, dict[str, int]]] = {}
     for (name, split), imgs in sorted(keep.items()):
         src = sets[name]
-        cmap = CLASS_MAPS[name]
+        cmap = class_map(name)
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         stat = counts.setdefault(name, {}).setdefault(split, {"images": 0, "background": 0})
@@ -172,7 +228,7 @@ def convert(
             dst_name = f"{name}__{image.name}"
             dst = out / "images" / split / dst_name
             _link(image, dst)
-            rows = _remap(src / "labels" / split / (image.stem + ".txt"), cmap)
+            rows = _remap(label_path(src, split, image), cmap)
             for r in rows:
                 key = CLASSES[int(r.split()[0])]
                 stat[key] = stat.get(key, 0) + 1
@@ -191,9 +247,10 @@ def convert(
     )
     return {
         "classes": list(CLASSES),
-        "class_maps": {k: {str(a): CLASSES[b] for a, b in v.items()} for k, v in CLASS_MAPS.items()},
+        "class_maps": {k: {str(a): CLASSES[b] for a, b in class_map(k).items()} for k in sorted(sets)},
         "caps": caps,
         "repeats": repeats,
+        "max_background": max_background,
         "seed": seed,
         "dhash_radius": radius,
         "dropped_near_duplicates": dropped,
@@ -224,14 +281,31 @@ def main(argv: list[str] | None = None) -> int:
         "--guard", type=Path, action="append", default=[], help="never train on near-copies of these"
     )
     ap.add_argument("--dhash-radius", type=int, default=6)
+    ap.add_argument(
+        "--max-background",
+        action="append",
+        default=[],
+        help="SET=N: at most N training images without a box of ours (0: none, in validation too)",
+    )
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--val-share", type=float, default=0.1, help="validation share of sets without a val split"
+    )
     args = ap.parse_args(argv)
     roots = args.src or [here.parent.parent / "shared" / "traindata"]
     repo = here.parent.resolve()
     if repo == args.out.resolve() or repo in args.out.resolve().parents:
         raise SystemExit("--out must be outside the repository (third-party data stays out of it)")
     summary = convert(
-        roots, args.out, _pairs(args.cap), _pairs(args.repeat), args.seed, args.dhash_radius, args.guard
+        roots,
+        args.out,
+        _pairs(args.cap),
+        _pairs(args.repeat),
+        args.seed,
+        args.dhash_radius,
+        args.guard,
+        args.val_share,
+        _pairs(args.max_background),
     )
     summary["command"] = "python " + " ".join(["models/prepare_data.py", *(argv or sys.argv[1:])])
     (args.out / "sources.json").write_text(json.dumps(summary, indent=1) + "\n")

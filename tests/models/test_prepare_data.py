@@ -60,7 +60,29 @@ def test_convert_drops_val_near_copies_and_guarded_images_and_maps_classes(tmp_p
     train = (out / "train.txt").read_text().split()
     assert sum(t.endswith("hivis_vest_helmet__p5.jpg") for t in train) == 2  # repeated
     assert (out / "labels" / "train" / "pistol_longgun_cctv__p1.txt").read_text().startswith("0 ")  # long gun
-    assert (out / "labels" / "train" / "hivis_vest_helmet__p5.txt").read_text() == "1 0.4 0.4 0.1 0.1\n"
+    assert (out / "labels" / "train" / "hivis_vest_helmet__p5.txt").read_text() == "2 0.4 0.4 0.1 0.1\n"
+
+
+def test_premapped_flat_set_splits_by_its_csv_and_keeps_our_ids(tmp_path: Path) -> None:
+    src, out = tmp_path / "src", tmp_path / "out"
+    knives = src / "knives_x"
+    (knives / "images").mkdir(parents=True)
+    (knives / "labels").mkdir()
+    rows = ["file,upstream_split"]
+    for s, split in ((11, "train"), (12, "train"), (13, "valid")):
+        _photo(knives / "images" / f"k{s}.jpg", s)
+        (knives / "labels" / f"k{s}.txt").write_text("1 0.5 0.5 0.3 0.3\n")
+        rows.append(f"k{s}.jpg,{split}")
+    (knives / "split.csv").write_text("\n".join(rows) + "\n")
+    (knives / "SOURCE.json").write_text(
+        json.dumps({"repo": "r", "commit": "c", "licence": "l", "premapped": True})
+    )
+    (src / "not_a_set").mkdir()  # no SOURCE.json: ignored
+    summary = prepare_data.convert([src], out, {}, {}, 0, 6)
+    assert summary["counts"]["knives_x"]["train"]["images"] == 2
+    assert summary["counts"]["knives_x"]["val"] == {"images": 1, "background": 0, "knife": 1}
+    assert (out / "labels" / "val" / "knives_x__k13.txt").read_text() == "1 0.5 0.5 0.3 0.3\n"
+    assert summary["sources"][0]["repo"] == "r"
 
 
 def test_convert_refuses_a_missing_set(tmp_path: Path) -> None:
