@@ -62,6 +62,12 @@ BACKENDS: tuple[Backend, ...] = (
         "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
     ),
     Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
+    Backend(
+        "uniform",
+        "detectors.uniform",
+        "create",
+        summary="police/military/security uniform on each person (learned head on Lite0 crops, models/uniform_head.json)",
+    ),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
     Backend(
         "police_vehicle",
