@@ -1,0 +1,145 @@
+"""`uniform`: is each person wearing a police, military or security uniform? A learned head on person crops.
+
+Every person box an earlier detector found (`persons`, in `context`) is padded by 10 %, cut from the
+scan's shared 1344 px copy and embedded by the EfficientNet-Lite0 backbone that `hints` and the force
+kit already use (L2-normalised 1280-d pooled features). A logistic-regression head trained by
+`models/train_uniform.py` on labelled person crops of public photos turns the embedding into
+P(uniform); a person at or above the head's threshold gets a UNIFORM finding on its box, labelled
+"uniform (learned head)".
+
+The head is a small JSON file in models/ (`uniform_head.json`), checked against the sha256 recorded in
+models/manifest.toml before it is used, like every model ShareSafe trained itself. Its manifest entry
+names the data sources (repository, commit, licence), the training command and the scores.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from detectors import backbone
+from detectors.objects import MANIFEST, manifest_entry, verify_sha256
+from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.resize import fit
+from sharesafe.types import Box, Category, Finding
+
+ENTRY = "uniform_head"
+#: Person boxes are padded by this share of their size before cropping (as in training).
+CROP_PAD = 0.10
+#: People smaller than this (height, photo pixels) carry no readable clothing.
+MIN_HEIGHT = 48
+#: At most this many people are judged per photo, largest first.
+MAX_PERSONS = 12
+#: Crops are cut from a copy of at most this size (shared with `hints`).
+WORK_SIDE = 1344
+
+
+class UniformHead:
+    """w . f + b -> sigmoid over an L2-normalised embedding `f` (standardised by the stored mean/scale)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.weights = np.asarray(data["weights"], dtype=np.float64)
+        self.bias = float(data["bias"])
+        self.mean = np.asarray(data["mean"], dtype=np.float64)
+        self.scale = np.asarray(data["scale"], dtype=np.float64)
+        self.threshold = float(data["threshold"])
+        self.embedding = str(data.get("embedding", ""))
+        if not (self.weights.shape == self.mean.shape == self.scale.shape == (backbone.EMBED_DIM,)):
+            raise ValueError(f"uniform head: expected {backbone.EMBED_DIM}-d weights, mean and scale")
+
+    @classmethod
+    def from_file(cls, path: Path) -> UniformHead:
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def probability(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def head_path(manifest: Path = MANIFEST) -> tuple[Path, str]:
+    entry = manifest_entry(ENTRY, manifest)
+    return (manifest.parent / entry["file"]).resolve(), str(entry["sha256"])
+
+
+class UniformDetector:
+    name = "uniform"
+    categories = frozenset({Category.UNIFORM})
+
+    def __init__(self, manifest: Path = MANIFEST, threshold: float | None = None) -> None:
+        self.manifest = manifest
+        self._threshold = threshold
+        self.head: UniformHead | None = None
+        entry = manifest_entry(ENTRY, manifest)
+        self.info = ModelInfo(
+            model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 person-crop embeddings",
+            licence=str(entry.get("licence", "")),
+            version=f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}",
+            source="trained by models/train_uniform.py (see models/manifest.toml)",
+        )
+
+    def load(self) -> None:
+        if self.head is None:
+            path, sha = head_path(self.manifest)
+            verify_sha256(path, sha)
+            self.head = UniformHead.from_file(path)
+            backbone.get_backbone().load()
+
+    @property
+    def threshold(self) -> float:
+        self.load()
+        assert self.head is not None
+        return self.head.threshold if self._threshold is None else self._threshold
+
+    def people(self, image: RGBImage, context: Sequence[Finding]) -> list[Box]:
+        h, w = image.shape[:2]
+        boxes = [
+            f.box.padded(CROP_PAD, w, h)
+            for f in context
+            if f.category is Category.PERSON and f.box.height >= MIN_HEIGHT
+        ]
+        return sorted(boxes, key=lambda b: -b.area)[:MAX_PERSONS]
+
+    def scores(self, image: RGBImage, boxes: Sequence[Box]) -> npt.NDArray[np.float64]:
+        """P(uniform) for each box (photo pixels)."""
+        self.load()
+        assert self.head is not None
+        if not boxes:
+            return np.zeros(0)
+        small, k = fit(image, WORK_SIDE)
+        sh, sw = small.shape[:2]
+        crops = []
+        for b in boxes:
+            x1, y1 = min(int(b.x1 * k), sw - 1), min(int(b.y1 * k), sh - 1)
+            x2, y2 = max(int(np.ceil(b.x2 * k)), x1 + 1), max(int(np.ceil(b.y2 * k)), y1 + 1)
+            crops.append(small[y1:y2, x1:x2])
+        return self.head.probability(backbone.get_backbone().features(crops))
+
+    def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
+        boxes = self.people(image, context)
+        if not boxes:
+            return []
+        threshold = self.threshold
+        out: list[Finding] = []
+        for box, p in zip(boxes, self.scores(image, boxes), strict=True):
+            if p >= threshold:
+                out.append(
+                    Finding(
+                        Category.UNIFORM,
+                        "uniform (learned head)",
+                        float(p),
+                        box,
+                        self.name,
+                        detail=f"police/military/security uniform on a person, P={p:.2f} (learned head)",
+                        extra={"p_uniform": round(float(p), 4)},
+                    )
+                )
+        return out
+
+
+def create() -> UniformDetector:
+    return UniformDetector()

@@ -1,0 +1,101 @@
+"""The `uniform` head: its arithmetic, the manifest's sha256 check, the detector path with a fake backbone,
+and the shipped head on the real backbone."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from detectors import backbone, objects, uniform
+from sharesafe.fsutil import sha256_file
+from sharesafe.types import Box, Category, Finding
+
+D = backbone.EMBED_DIM
+
+
+def _head(bias: float, threshold: float = 0.5, w0: float = 0.0) -> dict[str, object]:
+    weights = [0.0] * D
+    weights[0] = w0
+    return {"weights": weights, "bias": bias, "mean": [0.0] * D, "scale": [1.0] * D, "threshold": threshold}
+
+
+def _manifest(tmp_path: Path, head: dict[str, object], sha: str | None = None) -> Path:
+    path = tmp_path / "uniform_head.json"
+    path.write_text(json.dumps(head))
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(
+        f'[[model]]\nname = "uniform_head"\nfile = "uniform_head.json"\nsha256 = "{sha or sha256_file(path)}"\n'
+    )
+    return manifest
+
+
+class _FakeBackbone:
+    """Embeds a crop as its mean brightness in dimension 0 (0..1), zeros elsewhere."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[int, int]] = []
+
+    def load(self) -> None:
+        pass
+
+    def features(self, crops: list[np.ndarray]) -> np.ndarray:
+        out = np.zeros((len(crops), D), np.float32)
+        for i, c in enumerate(crops):
+            self.seen.append(c.shape[:2])
+            out[i, 0] = float(c.mean()) / 255.0
+        return out
+
+
+def test_head_probability_is_the_logistic_of_the_standardised_dot_product() -> None:
+    head = uniform.UniformHead({**_head(-1.0, w0=4.0), "mean": [0.5] * D, "scale": [0.25] * D})
+    f = np.zeros((2, D), np.float32)
+    f[0, :] = 0.5
+    f[1, 0] = 1.0  # (1.0 - 0.5) / 0.25 = 2 -> 4 * 2 - 1 = 7; the other dims give (0 - .5)/.25 * 0 = 0
+    p = head.probability(f)
+    assert p[0] == pytest.approx(1 / (1 + np.exp(1.0)))
+    assert p[1] == pytest.approx(1 / (1 + np.exp(-7.0)))
+
+
+def test_head_of_the_wrong_size_is_refused() -> None:
+    with pytest.raises(ValueError, match="1280"):
+        uniform.UniformHead({**_head(0.0), "weights": [0.0] * 10})
+
+
+def test_a_head_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:
+    manifest = _manifest(tmp_path, _head(0.0), sha="0" * 64)
+    with pytest.raises(objects.WeightsIntegrityError):
+        uniform.UniformDetector(manifest).load()
+
+
+def test_bright_person_is_uniformed_dark_one_is_not(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = _FakeBackbone()
+    monkeypatch.setattr(backbone, "get_backbone", lambda: fake)
+    # P = sigmoid(12 * brightness - 6): a white person crop ~1.0, a black one ~0.0
+    det = uniform.UniformDetector(_manifest(tmp_path, _head(-6.0, w0=12.0)))
+    img = np.zeros((400, 600, 3), np.uint8)
+    img[50:350, 100:160] = 255
+    bright = Finding(Category.PERSON, "person", 0.9, Box(100, 50, 160, 350), "persons")
+    dark = Finding(Category.PERSON, "person", 0.9, Box(400, 50, 460, 350), "persons")
+    small = Finding(Category.PERSON, "person", 0.9, Box(300, 10, 310, 30), "persons")  # under MIN_HEIGHT
+    car = Finding(Category.VEHICLE, "car", 0.9, Box(200, 300, 300, 380), "coco")
+    out = det.detect(img, [bright, dark, small, car])
+    assert len(fake.seen) == 2  # the two tall people only
+    assert [f.box for f in out] == [bright.box.padded(uniform.CROP_PAD, 600, 400)]
+    assert out[0].category is Category.UNIFORM and out[0].detector == "uniform"
+    assert out[0].label == "uniform (learned head)"
+    assert out[0].score > 0.9
+    assert det.detect(img, [car]) == []
+
+
+@pytest.mark.slow
+def test_shipped_head_loads_and_scores_crops() -> None:
+    det = uniform.create()
+    det.load()
+    assert 0.0 < det.threshold < 1.0
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)
+    p = det.scores(img, [Box(10, 10, 110, 290), Box(120, 20, 190, 280)])
+    assert p.shape == (2,) and np.all((p >= 0) & (p <= 1))
