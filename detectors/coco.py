@@ -130,6 +130,7 @@ class CocoDetector:
     """COCO objects a police photo should not show by accident, whole-photo pass plus tiles."""
 
     name = "coco"
+    context_categories: frozenset[Category] = frozenset()
 
     def __init__(
         self,

@@ -71,6 +71,8 @@ def candidate_files(name: str = ENTRY) -> list[Path]:
 
 
 class ObjectsDetector(YoloDetector):
+    #: Looks closer at the people found before it.
+    context_categories = frozenset({Category.PERSON})
     #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
     search: bool = True
 

@@ -84,6 +84,8 @@ def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Bo
 class PlateDetector:
     name = "plates"
     categories = frozenset({Category.PLATE})
+    #: Skips plates the OCR already read; looks closer at the vehicles found before it.
+    context_categories = frozenset({Category.PLATE, Category.VEHICLE})
 
     def __init__(
         self,

@@ -98,6 +98,7 @@ class TextDetector:
 
     name = "text"
     categories = frozenset({Category.TEXT, Category.PLATE})
+    context_categories: frozenset[Category] = frozenset()
 
     def __init__(
         self,

@@ -77,6 +77,9 @@ def resolve_class_map(class_map: ClassMap, names: Mapping[int, str]) -> dict[int
 class YoloDetector:
     """Run an ultralytics detection model over an upright RGB image and map its classes to findings."""
 
+    #: Reads nothing of what earlier detectors found (`sharesafe.schedule` runs it as soon as it can).
+    context_categories: frozenset[Category] = frozenset()
+
     def __init__(
         self,
         name: str,
