@@ -5,7 +5,8 @@ found people (`context` holds PERSON findings, e.g. from `persons`), a person wh
 vest also gets a UNIFORM finding, "possibly in uniform", on the whole person.
 
 Firearms are small: the model looks at the whole photo, then again at each person (hands, belt, holster)
-and at tiles of a large photo, each crop at its own resolution (`detectors.regions`). Weapon boxes from
+and at tiles of a large photo where the whole-photo pass saw a weak weapon candidate, each crop at its
+own resolution (`detectors.regions`). Weapon boxes from
 all views are merged (overlapping boxes of one object become their union) and then padded by
 `WEAPON_PAD` of their size: privacy over-redacts. Vests are large, so they come from the whole photo only.
 
@@ -22,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from detectors.regions import View, plan_views
+from detectors.regions import PLAN_CONF, View, plan_views, worth_a_tile
 from detectors.yolo import ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
@@ -88,10 +89,25 @@ class ObjectsDetector(YoloDetector):
         names = self._model_names(self._model) if self._model is not None else {}
         weapons: list[Finding] = []
         vests: list[Finding] = []
-        for view in self.views(image, people):
+        views = self.views(image, people)
+        # Weak weapon boxes of the whole-photo pass: where tiles are worth a pass.
+        plan = min(self.conf, PLAN_CONF) if any(v.kind == "tile" for v in views) else self.conf
+        candidates: list[Box] = []
+        for view in views:
             b = view.box
-            crop = image if view.kind == "photo" else np.ascontiguousarray(image[b.y1 : b.y2, b.x1 : b.x2])
-            for cls, score, xyxy in self.predict_raw(crop):
+            if view.kind == "tile" and not worth_a_tile(b, candidates):
+                continue
+            if view.kind == "photo":
+                found = self.predict_raw(image, conf=plan)
+                candidates = [
+                    Box.from_xyxy(*xyxy, width, height)
+                    for cls, _, xyxy in found
+                    if (t := self._targets.get(cls)) is not None and t.category is Category.WEAPON
+                ]
+                found = [r for r in found if r[1] > self.conf]  # exactly the pass at `conf`
+            else:
+                found = self.predict_raw(np.ascontiguousarray(image[b.y1 : b.y2, b.x1 : b.x2]))
+            for cls, score, xyxy in found:
                 target = self._targets.get(cls)
                 if target is None or (target.min_score is not None and score < target.min_score):
                     continue

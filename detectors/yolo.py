@@ -148,8 +148,14 @@ class YoloDetector:
         return self._model_names(self._model)
 
     # -- inference ---------------------------------------------------------------------------------
-    def predict_raw(self, image: RGBImage) -> list[tuple[int, float, tuple[float, float, float, float]]]:
-        """(class id, score, xyxy) for every detection of the model above `conf` (before the class map)."""
+    def predict_raw(
+        self, image: RGBImage, conf: float | None = None
+    ) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+        """(class id, score, xyxy) for every detection of the model above `conf` (the detector's own
+        threshold unless given; before the class map), best first.
+
+        A lower `conf` returns a superset: the same detections above the detector's threshold, in
+        the same order, then weaker ones (NMS only ever removes a box for a better-scored one)."""
         self.load()
         arr = np.asarray(image)
         if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
@@ -161,7 +167,8 @@ class YoloDetector:
         # Work on a copy at twice the network size (shared with the other detectors) rather than the
         # full photo: the letterbox resize is then cheap. Boxes are scaled back.
         small, scale = fit(arr, 2 * self.imgsz)
-        boxes, scores, classes = self._model.predict(small, self.conf, self.iou, self.max_det)
+        floor = self.conf if conf is None else conf
+        boxes, scores, classes = self._model.predict(small, floor, self.iou, self.max_det)
         return [
             (
                 int(c),
