@@ -9,7 +9,11 @@ import numpy as np
 
 
 def cpu_threads() -> int:
-    """Threads an ONNX session may use: every core, but at most 4 (the scan runs detectors in turn)."""
+    """Threads an ONNX session may use: every core, but at most 4; `SHARESAFE_ONNX_THREADS` overrides
+    (for measuring: a scan runs two detectors at a time, `sharesafe.schedule`)."""
+    value = os.environ.get("SHARESAFE_ONNX_THREADS", "").strip()
+    if value.isdigit() and int(value) > 0:
+        return int(value)
     return max(1, min(4, os.cpu_count() or 1))
 
 
