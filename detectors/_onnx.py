@@ -30,6 +30,10 @@ def session_from_bytes(model: bytes, threads: int | None = None) -> Any:
     # one-photo CLI scan took 6.9-8.5 s wall and 5.0-5.8 s CPU this way against 9.8-10.5 s and
     # 6.8-7.2 s spinning. A desktop shares its cores with everything else the officer runs.
     opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # No memory pattern: with it a session keeps a second, pre-planned block per input shape beside
+    # its arena. Measured on one 1600x1200 and one 12 MP scan, every detector, repeated: steady peak
+    # RSS 1.16 GB instead of 1.50 GB, 0.15 s less CPU a scan (fewer page faults), same findings.
+    opts.enable_mem_pattern = False
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
 
 
