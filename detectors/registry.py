@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from sharesafe import schedule
 from sharesafe.detector import Detector
 
 log = logging.getLogger(__name__)
@@ -91,16 +92,27 @@ def build(selected: Iterable[str] | None = None) -> list[Detector]:
 PRELOAD_THREADS = 2
 
 
+def load_order(detectors: Sequence[Detector]) -> list[Detector]:
+    """The order a scan first needs the detectors in: those that depend on no other detector's
+    findings first (a scan starts them at once, `sharesafe.schedule`), then those that wait for
+    them, and so on; scan order within each step."""
+    deps = schedule.dependencies(detectors)
+    depth: list[int] = []
+    for i in range(len(detectors)):
+        depth.append(1 + max((depth[j] for j in deps[i]), default=-1))
+    return [detectors[i] for i in sorted(range(len(detectors)), key=lambda i: (depth[i], i))]
+
+
 def preload(detectors: Sequence[Detector], threads: int = PRELOAD_THREADS) -> threading.Thread:
-    """Start loading the detectors' models in the background, in scan order, `threads` at a time;
-    returns a thread that ends when every load has ended.
+    """Start loading the detectors' models in the background, in the order a scan first needs them
+    (`load_order`), `threads` at a time; returns a thread that ends when every load has ended.
 
     A one-photo check then decodes the photo and reads its metadata while the models load, and runs
     the first detectors (onnxruntime inference, which releases the GIL) while the later ones are
     still loading. Each detector's `load()` is idempotent and thread-safe, so a scan that reaches a
     detector first simply waits for it; a load that fails here is left for that call to raise again.
     """
-    queue = list(detectors)
+    queue = load_order(detectors)
     lock = threading.Lock()
 
     def next_detector() -> Detector | None:

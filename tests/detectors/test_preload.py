@@ -47,3 +47,25 @@ def test_preload_runs_loads_side_by_side_and_takes_them_in_scan_order() -> None:
     thread.join(10)
     assert not both.broken
     assert started[:2] in (["a", "b"], ["b", "a"]) and started[2] == "c"
+
+
+def test_models_load_in_the_order_a_scan_first_needs_them() -> None:
+    from sharesafe.types import Category
+
+    class Det:
+        def __init__(self, name: str, makes: set[Category], reads: set[Category] | None) -> None:
+            self.name, self.categories = name, frozenset(makes)
+            if reads is not None:
+                self.context_categories = frozenset(reads)
+
+    dets = [
+        Det("people", {Category.PERSON}, set()),
+        Det("faces", {Category.FACE}, {Category.PERSON}),  # waits for people
+        Det("ocr", {Category.TEXT}, set()),  # starts with people
+        Det("rules", {Category.PREMISES}, None),  # waits for everyone
+        Det("codes", {Category.CODE}, set()),
+    ]
+    order = [d.name for d in registry.load_order(dets)]  # type: ignore[arg-type]
+    assert order == ["people", "ocr", "codes", "faces", "rules"]
+    real = [d.name for d in registry.load_order(registry.build(["persons", "objects", "text"]))]
+    assert real == ["persons", "text", "objects"]
