@@ -2,11 +2,12 @@
 
 Each detector works at its own size (OCR at 960 px, faces at 1280, YOLO at 640...). Shrinking a
 12 MP photo costs tens of milliseconds each time; within `shared_resizes(image)` (the pipeline sets
-it around a scan) every requested size is made once and shared, and it is made from a halving
-pyramid rather than from the full photo: the photo at 1/2, 1/4, ... of its size (each level made
-from the one above, when first needed), and a requested size from the smallest level that is still
-at least as large in both directions. A 12 MP photo is then read in full once (for its half-size
-level) instead of once per detector.
+it around a scan) every requested size is made once and shared, and small sizes are made
+from a halving pyramid rather than from the full photo: the photo at 1/2, 1/4, ... of its size
+(each level made from the one above, when first needed), and a requested size from the smallest
+level at least twice as large in both directions (so every copy is a shrink by 2x or more, whose
+area average sees the same pixels as one from the full photo would, give or take rounding; sizes
+over half the photo come from the photo itself).
 
 The source of every copy depends only on the photo's size and the size asked for, never on which
 detector asked first, so a scan gives the same pixels to each detector whatever order (or thread)
@@ -48,11 +49,11 @@ class _Cache:
             yield (w, h)
 
     def source(self, size: Size) -> Pixels:
-        """What a copy of `size` is made from: the smallest pyramid level at least as large in both
-        directions (the level above, for a level itself), or the photo."""
+        """What a copy of `size` is made from: the smallest pyramid level at least twice as large in
+        both directions, or the photo (a level itself comes from the level above)."""
         best: Size | None = None
         for level in self.pyramid():
-            if level[0] < size[0] or level[1] < size[1] or level == size:
+            if level[0] < 2 * size[0] or level[1] < 2 * size[1]:
                 break
             best = level
         return self.image if best is None else self.get(best)

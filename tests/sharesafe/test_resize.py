@@ -41,10 +41,12 @@ def test_copies_come_from_a_pyramid_whatever_the_order() -> None:
             made.append({s: resized(img, *s).copy() for s in order})
     for s in sizes:
         assert np.array_equal(made[0][s], made[1][s]) and np.array_equal(made[0][s], made[2][s])
-    # 700x525 comes from the 800x600 level, not from the photo: the photo is read once for it.
+    # 300x225 comes from the 800x600 level (at least twice its size), not from the photo; 700x525
+    # (too close to the level's size) comes from the photo.
     with shared_resizes(img):
         level = resized(img, 800, 600)
-        assert np.array_equal(resized(img, 700, 525), resized(level.copy(), 700, 525))
+        assert np.array_equal(resized(img, 300, 225), resized(level.copy(), 300, 225))
+        assert np.array_equal(resized(img, 700, 525), resized(img.copy(), 700, 525))
 
 
 def test_copies_are_made_once_when_threads_ask_at_the_same_time() -> None:
