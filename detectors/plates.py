@@ -84,8 +84,9 @@ def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Bo
 class PlateDetector:
     name = "plates"
     categories = frozenset({Category.PLATE})
-    #: Skips plates the OCR already read; looks closer at the vehicles found before it.
-    context_categories = frozenset({Category.PLATE, Category.VEHICLE})
+    #: Skips plates the OCR already read (and may read its other text); looks closer at the vehicles
+    #: found before it.
+    context_categories = frozenset({Category.PLATE, Category.TEXT, Category.VEHICLE})
 
     def __init__(
         self,
