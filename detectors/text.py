@@ -107,7 +107,7 @@ def _quiet_sessions() -> None:
         return opts
 
     init_sess_opts._sharesafe = True  # type: ignore[attr-defined]
-    engine._init_sess_opts = staticmethod(init_sess_opts)
+    engine._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
 
 
 class OCRText:
