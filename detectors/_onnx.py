@@ -18,6 +18,22 @@ def cpu_threads() -> int:
     return max(1, min(4, os.cpu_count() or 1))
 
 
+_arena_lock = threading.Lock()
+_arena_registered = False
+
+
+def _share_one_arena(ort: Any) -> None:
+    """Register the process-wide CPU arena that sessions with `session.use_env_allocators` share."""
+    global _arena_registered
+    with _arena_lock:
+        if _arena_registered:
+            return
+        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
+        # (max memory, extend strategy, initial chunk, max dead bytes per chunk): -1 and 0 = defaults.
+        ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, -1, -1, -1))
+        _arena_registered = True
+
+
 def session_from_bytes(model: bytes, threads: int | None = None) -> Any:
     """An onnxruntime CPU session for a serialized model, quiet and single-process."""
     import onnxruntime as ort
@@ -41,22 +57,6 @@ def session_from_bytes(model: bytes, threads: int | None = None) -> Any:
     _share_one_arena(ort)
     opts.add_session_config_entry("session.use_env_allocators", "1")
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
-
-
-_arena_lock = threading.Lock()
-_arena_registered = False
-
-
-def _share_one_arena(ort: Any) -> None:
-    """Register the process-wide CPU arena that sessions with `session.use_env_allocators` share."""
-    global _arena_registered
-    with _arena_lock:
-        if _arena_registered:
-            return
-        info = ort.OrtMemoryInfo("Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT)
-        # (max memory, extend strategy, initial chunk, max dead bytes per chunk): -1 and 0 = defaults.
-        ort.create_and_register_allocator(info, ort.OrtArenaCfg(0, -1, -1, -1))
-        _arena_registered = True
 
 
 def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from detectors.regions import PLAN_CONF, View, plan_views, worth_a_tile
+from detectors import regions
+from detectors.regions import View, plan_views
 from detectors.yolo import ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
@@ -91,11 +92,11 @@ class ObjectsDetector(YoloDetector):
         vests: list[Finding] = []
         views = self.views(image, people)
         # Weak weapon boxes of the whole-photo pass: where tiles are worth a pass.
-        plan = min(self.conf, PLAN_CONF) if any(v.kind == "tile" for v in views) else self.conf
+        plan = min(self.conf, regions.PLAN_CONF) if any(v.kind == "tile" for v in views) else self.conf
         candidates: list[Box] = []
         for view in views:
             b = view.box
-            if view.kind == "tile" and not worth_a_tile(b, candidates):
+            if view.kind == "tile" and not regions.worth_a_tile(b, candidates):
                 continue
             if view.kind == "photo":
                 found = self.predict_raw(image, conf=plan)

@@ -84,32 +84,6 @@ def _import_rapidocr() -> Any:
     return RapidOCR
 
 
-def _quiet_sessions() -> None:
-    """rapidocr's onnxruntime sessions get the options of ShareSafe's own (`detectors._onnx`): worker
-    threads that sleep between operators instead of spinning (spinning threads take a core from
-    whatever runs beside the OCR: another detector of the same scan, or the rest of the desktop),
-    and a memory arena without a memory pattern."""
-    from rapidocr.inference_engine.onnxruntime import main as ort_engine
-
-    engine = ort_engine.OrtInferSession
-    real = engine.__dict__["_init_sess_opts"].__func__
-    if getattr(real, "_sharesafe", False):
-        return
-
-    def init_sess_opts(cfg: Any) -> Any:
-        opts = real(cfg)
-        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        opts.inter_op_num_threads = 1
-        # rapidocr turns the memory arena off, so every run faults its buffers in afresh (about 22 000
-        # page faults a photo); with the arena on, and no memory pattern, as in `detectors._onnx`.
-        opts.enable_cpu_mem_arena = True
-        opts.enable_mem_pattern = False
-        return opts
-
-    init_sess_opts._sharesafe = True  # type: ignore[attr-defined]
-    engine._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
-
-
 class OCRText:
     """One recognised line: its box in image pixels, the string and the recogniser's confidence."""
 
@@ -246,3 +220,29 @@ class TextDetector:
 
 def create() -> TextDetector:
     return TextDetector()
+
+
+def _quiet_sessions() -> None:
+    """rapidocr's onnxruntime sessions get the options of ShareSafe's own (`detectors._onnx`): worker
+    threads that sleep between operators instead of spinning (spinning threads take a core from
+    whatever runs beside the OCR: another detector of the same scan, or the rest of the desktop),
+    and a memory arena without a memory pattern."""
+    from rapidocr.inference_engine.onnxruntime import main as ort_engine
+
+    engine = ort_engine.OrtInferSession
+    real = engine.__dict__["_init_sess_opts"].__func__
+    if getattr(real, "_sharesafe", False):
+        return
+
+    def init_sess_opts(cfg: Any) -> Any:
+        opts = real(cfg)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.inter_op_num_threads = 1
+        # rapidocr turns the memory arena off, so every run faults its buffers in afresh (about 22 000
+        # page faults a photo); with the arena on, and no memory pattern, as in `detectors._onnx`.
+        opts.enable_cpu_mem_arena = True
+        opts.enable_mem_pattern = False
+        return opts
+
+    init_sess_opts._sharesafe = True  # type: ignore[attr-defined]
+    engine._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]
