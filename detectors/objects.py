@@ -1,6 +1,7 @@
 """`objects`: ShareSafe's own detector for firearms and hi-vis vests (weights in models/, see its manifest).
 
-Emits a WEAPON finding per firearm and a UNIFORM finding ("hi-vis vest") per vest. When the scan already
+Emits a WEAPON finding per firearm (and per knife, for a model with a knife class: the classes come
+from the manifest, `KNOWN_CLASSES`) and a UNIFORM finding ("hi-vis vest") per vest. When the scan already
 found people (`context` holds PERSON findings, e.g. from `persons`), a person whose box contains most of a
 vest also gets a UNIFORM finding, "possibly in uniform", on the whole person.
 
@@ -45,6 +46,26 @@ CONF = 0.25
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
 WEAPON_PAD = 0.10
+#: What each class a ShareSafe objects model may have becomes, by class name. The model in use lists
+#: its classes in models/manifest.toml (`classes`) and `make` maps exactly those, so a model with
+#: other classes (a knife class, say) is a change of files, not of code, as long as each is named
+#: here; a class the manifest lists but this table lacks, or a model class the manifest does not
+#: list, refuses to load rather than going unreported.
+KNOWN_CLASSES: dict[str, ClassTarget] = {
+    **CLASS_MAP,
+    "knife": ClassTarget(Category.WEAPON, "knife"),
+}
+
+
+def class_map_for(classes: Sequence[str]) -> dict[int | str, ClassTarget]:
+    """The class map for a model with these class names (see `KNOWN_CLASSES`)."""
+    unknown = [c for c in classes if c not in KNOWN_CLASSES]
+    if unknown:
+        raise ValueError(
+            f"objects: model class(es) {unknown} have no finding to map to; add them to "
+            "detectors.objects.KNOWN_CLASSES"
+        )
+    return {c: KNOWN_CLASSES[c] for c in classes}
 
 
 class WeightsIntegrityError(RuntimeError):
@@ -77,6 +98,16 @@ class ObjectsDetector(YoloDetector):
     context_categories = frozenset({Category.PERSON})
     #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
     search: bool = True
+
+    def load(self) -> None:
+        super().load()
+        names = self._model_names(self._model)
+        unmapped = sorted(n for i, n in names.items() if i not in self._targets)
+        if unmapped:
+            raise ValueError(
+                f"objects: the model's class(es) {unmapped} are not in the class map "
+                "(models/manifest.toml `classes`): they would go unreported"
+            )
 
     def views(self, image: RGBImage, people: Sequence[Finding]) -> list[View]:
         height, width = int(image.shape[0]), int(image.shape[1])
@@ -176,7 +207,7 @@ def make(
     return ObjectsDetector(
         "objects",
         path,
-        CLASS_MAP,
+        class_map_for(list(entry.get("classes") or CLASS_MAP)),
         info,
         imgsz=int(imgsz or entry.get("imgsz", 320)),
         conf=conf,

@@ -205,3 +205,32 @@ def test_tiles_run_only_where_the_whole_photo_pass_saw_a_weak_weapon() -> None:
     plain = Recording([])
     plain.imgsz = 320
     assert plain.detect(image) == [] and len(plain.calls) == 1
+
+
+def test_the_class_map_follows_the_manifest(tmp_path: Path) -> None:
+    weights = tmp_path / "objects.onnx"
+    weights.write_bytes(b"x")
+    manifest = write_manifest(tmp_path, "objects.onnx", "0" * 64)
+    text = manifest.read_text()
+    with_classes = text.replace(
+        "imgsz = 320\n", 'imgsz = 320\nclasses = ["firearm", "knife", "hivis_vest"]\n'
+    )
+    manifest.write_text(with_classes)
+    det = objects.make(manifest=manifest)
+    assert det._class_map["knife"].category is Category.WEAPON  # a knife class is reported as a weapon
+    assert det.categories == frozenset({Category.WEAPON, Category.UNIFORM})
+    manifest.write_text(text.replace("imgsz = 320\n", 'imgsz = 320\nclasses = ["firearm", "slingshot"]\n'))
+    with pytest.raises(ValueError, match="slingshot"):
+        objects.make(manifest=manifest)
+    # No `classes` in the manifest: the original two.
+    manifest.write_text(text)
+    assert set(objects.make(manifest=manifest)._class_map) == {"firearm", "hivis_vest"}
+
+
+def test_a_model_class_the_manifest_does_not_list_refuses_to_load() -> None:
+    names = {0: "firearm", 1: "hivis_vest", 2: "knife"}
+    det = FakeObjects([])
+    det._model = type("M", (), {"names": names})()
+    det._targets = resolve_class_map(det._class_map, names)
+    with pytest.raises(ValueError, match="knife"):
+        det.load()
