@@ -15,7 +15,9 @@ Small objects: one 640 px pass sees a 12 MP photo at 1/6 scale, so a phone on a 
 the street is a few pixels. Photos whose long side exceeds `TILE_ABOVE` also get a grid of
 overlapping tiles (2x2 up to a long side of ~4500 px, 3x2/3x3 beyond), each its own 640 px pass,
 and the detections of all passes are merged per class (NMS, then a box mostly inside a better box
-of the same class is dropped: an object cut by a tile seam).
+of the same class is dropped: an object cut by a tile seam). A tile runs only where the whole-photo
+pass saw a candidate of a mapped class (scoring at least `regions.PLAN_CONF`): a photo with no car,
+phone, knife or book anywhere in it costs one pass.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 
 from detectors import persons
 from detectors._onnx import nms
+from detectors.regions import PLAN_CONF, worth_a_tile
 from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map, to_findings
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import fit
@@ -130,6 +133,7 @@ class CocoDetector:
     """COCO objects a police photo should not show by accident, whole-photo pass plus tiles."""
 
     name = "coco"
+    context_categories: frozenset[Category] = frozenset()
 
     def __init__(
         self,
@@ -155,15 +159,27 @@ class CocoDetector:
             self._targets = resolve_class_map(self.class_map, self._names)
 
     def predict(self, image: RGBImage) -> list[Raw]:
-        """Merged (class id, score, xyxy) of the whole-photo pass and the tiles, in photo pixels."""
+        """Merged (class id, score, xyxy) of the whole-photo pass and the tiles, in photo pixels.
+
+        The whole-photo pass also lists weaker candidates (down to `regions.PLAN_CONF`) of the
+        classes in the class map; a tile runs only where one of them lies (`regions.worth_a_tile`)."""
         self.load()
+        assert self._targets is not None
         h, w = int(image.shape[0]), int(image.shape[1])
-        raw = list(self.yolo.predict_raw(image))
         cols, rows = tile_grid(w, h, self.tile_above) if self.tiles else (1, 1)
-        if cols * rows > 1:
+        if cols * rows == 1:
+            return merge(self.yolo.predict_raw(image))
+        floor = self.yolo.conf
+        planned = self.yolo.predict_raw(image, conf=min(floor, PLAN_CONF))
+        raw = [r for r in planned if r[1] > floor]  # exactly what the pass at `floor` gives
+        candidates = [Box.from_xyxy(*r[2], w, h) for r in planned if r[0] in self._targets]
+        if candidates:
             small, k = fit(image, tile_copy_side(cols, rows))
             sh, sw = small.shape[:2]
             for t in tile_boxes(sw, sh, cols, rows):
+                where = Box.from_xyxy(t.x1 / k, t.y1 / k, t.x2 / k, t.y2 / k, w, h)
+                if not worth_a_tile(where, candidates):
+                    continue
                 crop = np.ascontiguousarray(small[t.y1 : t.y2, t.x1 : t.x2])
                 for cls, score, (x1, y1, x2, y2) in self.yolo.predict_raw(crop):
                     raw.append(

@@ -21,6 +21,7 @@ from sharesafe.types import Box, Category, Finding
 class CodeDetector:
     name = "codes"
     categories = frozenset({Category.CODE})
+    context_categories: frozenset[Category] = frozenset()
 
     def __init__(self, side: int = 2048) -> None:
         self.side = side

@@ -58,6 +58,8 @@ class CenterFaceDetector:
 
     name = "faces"
     categories = frozenset({Category.FACE})
+    #: Runs again on the head end of people found before it and gives unseen faces a head box.
+    context_categories = frozenset({Category.PERSON})
 
     def __init__(
         self,

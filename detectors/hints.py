@@ -78,6 +78,8 @@ class _Crop:
 class HintsDetector:
     name = "hints"
     categories = frozenset({Category.WEAPON, Category.UNIFORM, Category.VEHICLE})
+    #: Classifies the crops of people and vehicles found before it.
+    context_categories = frozenset({Category.PERSON, Category.VEHICLE})
     info: ModelInfo = backbone.INFO
 
     def __init__(self, groups: Sequence[HintGroup] = GROUPS, tiles: bool = True) -> None:

@@ -1,11 +1,13 @@
 """`objects`: ShareSafe's own detector for firearms and hi-vis vests (weights in models/, see its manifest).
 
-Emits a WEAPON finding per firearm and a UNIFORM finding ("hi-vis vest") per vest. When the scan already
+Emits a WEAPON finding per firearm (and per knife, for a model with a knife class: the classes come
+from the manifest, `KNOWN_CLASSES`) and a UNIFORM finding ("hi-vis vest") per vest. When the scan already
 found people (`context` holds PERSON findings, e.g. from `persons`), a person whose box contains most of a
 vest also gets a UNIFORM finding, "possibly in uniform", on the whole person.
 
 Firearms are small: the model looks at the whole photo, then again at each person (hands, belt, holster)
-and at tiles of a large photo, each crop at its own resolution (`detectors.regions`). Weapon boxes from
+and at tiles of a large photo where the whole-photo pass saw a weak weapon candidate, each crop at its
+own resolution (`detectors.regions`). Weapon boxes from
 all views are merged (overlapping boxes of one object become their union) and then padded by
 `WEAPON_PAD` of their size: privacy over-redacts. Vests are large, so they come from the whole photo only.
 
@@ -22,6 +24,7 @@ from typing import Any
 
 import numpy as np
 
+from detectors import regions
 from detectors.regions import View, plan_views
 from detectors.yolo import ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
@@ -43,6 +46,26 @@ CONF = 0.25
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
 WEAPON_PAD = 0.10
+#: What each class a ShareSafe objects model may have becomes, by class name. The model in use lists
+#: its classes in models/manifest.toml (`classes`) and `make` maps exactly those, so a model with
+#: other classes (a knife class, say) is a change of files, not of code, as long as each is named
+#: here; a class the manifest lists but this table lacks, or a model class the manifest does not
+#: list, refuses to load rather than going unreported.
+KNOWN_CLASSES: dict[str, ClassTarget] = {
+    **CLASS_MAP,
+    "knife": ClassTarget(Category.WEAPON, "knife"),
+}
+
+
+def class_map_for(classes: Sequence[str]) -> dict[int | str, ClassTarget]:
+    """The class map for a model with these class names (see `KNOWN_CLASSES`)."""
+    unknown = [c for c in classes if c not in KNOWN_CLASSES]
+    if unknown:
+        raise ValueError(
+            f"objects: model class(es) {unknown} have no finding to map to; add them to "
+            "detectors.objects.KNOWN_CLASSES"
+        )
+    return {c: KNOWN_CLASSES[c] for c in classes}
 
 
 class WeightsIntegrityError(RuntimeError):
@@ -71,8 +94,20 @@ def candidate_files(name: str = ENTRY) -> list[Path]:
 
 
 class ObjectsDetector(YoloDetector):
+    #: Looks closer at the people found before it.
+    context_categories = frozenset({Category.PERSON})
     #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
     search: bool = True
+
+    def load(self) -> None:
+        super().load()
+        names = self._model_names(self._model)
+        unmapped = sorted(n for i, n in names.items() if i not in self._targets)
+        if unmapped:
+            raise ValueError(
+                f"objects: the model's class(es) {unmapped} are not in the class map "
+                "(models/manifest.toml `classes`): they would go unreported"
+            )
 
     def views(self, image: RGBImage, people: Sequence[Finding]) -> list[View]:
         height, width = int(image.shape[0]), int(image.shape[1])
@@ -86,10 +121,25 @@ class ObjectsDetector(YoloDetector):
         names = self._model_names(self._model) if self._model is not None else {}
         weapons: list[Finding] = []
         vests: list[Finding] = []
-        for view in self.views(image, people):
+        views = self.views(image, people)
+        # Weak weapon boxes of the whole-photo pass: where tiles are worth a pass.
+        plan = min(self.conf, regions.PLAN_CONF) if any(v.kind == "tile" for v in views) else self.conf
+        candidates: list[Box] = []
+        for view in views:
             b = view.box
-            crop = image if view.kind == "photo" else np.ascontiguousarray(image[b.y1 : b.y2, b.x1 : b.x2])
-            for cls, score, xyxy in self.predict_raw(crop):
+            if view.kind == "tile" and not regions.worth_a_tile(b, candidates):
+                continue
+            if view.kind == "photo":
+                found = self.predict_raw(image, conf=plan)
+                candidates = [
+                    Box.from_xyxy(*xyxy, width, height)
+                    for cls, _, xyxy in found
+                    if (t := self._targets.get(cls)) is not None and t.category is Category.WEAPON
+                ]
+                found = [r for r in found if r[1] > self.conf]  # exactly the pass at `conf`
+            else:
+                found = self.predict_raw(np.ascontiguousarray(image[b.y1 : b.y2, b.x1 : b.x2]))
+            for cls, score, xyxy in found:
                 target = self._targets.get(cls)
                 if target is None or (target.min_score is not None and score < target.min_score):
                     continue
@@ -157,7 +207,7 @@ def make(
     return ObjectsDetector(
         "objects",
         path,
-        CLASS_MAP,
+        class_map_for(list(entry.get("classes") or CLASS_MAP)),
         info,
         imgsz=int(imgsz or entry.get("imgsz", 320)),
         conf=conf,

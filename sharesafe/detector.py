@@ -45,5 +45,10 @@ class Detector(Protocol):
 
         `context` holds what the detectors that ran earlier in the same scan found (e.g. person or
         vehicle boxes to classify crops of, text to anchor a uniform on). Most detectors ignore it.
+
+        A detector may also have a `context_categories` attribute (a frozenset of `Category`): the
+        categories of `context` it reads. A scan then runs it beside the earlier detectors that
+        cannot report those categories and gives it only what the others found
+        (`sharesafe.schedule`); without the attribute it waits for every earlier detector.
         """
         ...

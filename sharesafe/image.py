@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -76,9 +76,22 @@ class LoadedImage:
     orientation: int  # the EXIF orientation that was applied (1 = none)
     alpha: npt.NDArray[np.uint8] | None = None  # (height, width) when the source had transparency
     frames: int = 1
-    #: The same pixels converted to sRGB when the file carried another colour profile (else None).
-    srgb_pixels: npt.NDArray[np.uint8] | None = None
+    #: The colour profile the file carried (None: none, taken as sRGB).
+    icc_profile: bytes | None = None
     icc_name: str | None = None
+    _srgb: npt.NDArray[np.uint8] | None = field(default=None, init=False, repr=False, compare=False)
+    _srgb_made: bool = field(default=False, init=False, repr=False, compare=False)
+
+    @property
+    def srgb_pixels(self) -> npt.NDArray[np.uint8] | None:
+        """The same pixels converted to sRGB when the file carried another colour profile (else None).
+
+        Made on first use: only an export needs them, and converting a 12 MP Display P3 phone photo
+        costs about 0.3 s, which a scan would otherwise pay for nothing."""
+        if not self._srgb_made:
+            self._srgb = _to_srgb(self.pixels, self.icc_profile) if self.icc_profile else None
+            self._srgb_made = True
+        return self._srgb
 
     @property
     def export_pixels(self) -> npt.NDArray[np.uint8]:
@@ -160,7 +173,6 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                 turned = upright(img, orientation)
                 icc = turned.info.get("icc_profile") or img.info.get("icc_profile")
                 rgb, alpha = _to_rgb(turned)
-                converted = _to_srgb(rgb, icc) if icc else None
             except Image.DecompressionBombError as exc:  # pragma: no cover - guarded above
                 raise ImageTooLargeError(readable(exc)) from exc
             except (MemoryError, ShareSafeError):
@@ -175,7 +187,7 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
         orientation=orientation,
         alpha=alpha,
         frames=frames,
-        srgb_pixels=converted,
+        icc_profile=icc or None,
         icc_name=_profile_name(icc) if icc else None,
     )
 

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
-from sharesafe import formats
+from sharesafe import formats, schedule
 from sharesafe.detector import Detector
 from sharesafe.encode import encode, export_format_for
 from sharesafe.errors import (
@@ -77,20 +77,13 @@ class ExportOptions:
 def run_detectors(
     pixels: np.ndarray, detectors: Sequence[Detector], errors: dict[str, str] | None = None
 ) -> list[Finding]:
-    """Run each detector in order, giving it what the earlier ones found; a failing detector is
-    recorded in `errors` and the others still run."""
-    raw: list[Finding] = []
+    """Run each detector, giving it what the earlier ones found (independent ones side by side, with
+    the result of running them in turn: `sharesafe.schedule`); a failing detector is recorded in
+    `errors` and the others still run."""
     view = pixels.view()
     view.flags.writeable = False  # a detector that writes into the image fails loudly
     with shared_resizes(view):
-        for det in detectors:
-            try:
-                raw.extend(det.detect(view, tuple(raw)))
-            except Exception as exc:
-                log.exception("detector %s failed", getattr(det, "name", det))
-                if errors is not None:
-                    errors[getattr(det, "name", repr(det))] = f"{type(exc).__name__}: {readable(exc)}"
-    return raw
+        return schedule.run_detectors(view, detectors, errors)
 
 
 def scan(

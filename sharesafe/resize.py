@@ -2,29 +2,89 @@
 
 Each detector works at its own size (OCR at 960 px, faces at 1280, YOLO at 640...). Shrinking a
 12 MP photo costs tens of milliseconds each time; within `shared_resizes(image)` (the pipeline sets
-it around a scan) a request is served from the smallest copy already made that is still larger,
-so the full-size photo is read once or twice instead of once per detector. Outside that scope, or
-for any other array, `resized` is a plain `cv2.resize`.
+it around a scan) every requested size is made once and shared, and small sizes are made
+from a halving pyramid rather than from the full photo: the photo at 1/2, 1/4, ... of its size
+(each level made from the one above, when first needed), and a requested size from the smallest
+level at least twice as large in both directions (so every copy is a shrink by 2x or more, whose
+area average sees the same pixels as one from the full photo would, give or take rounding; sizes
+over half the photo come from the photo itself).
+
+The source of every copy depends only on the photo's size and the size asked for, never on which
+detector asked first, so a scan gives the same pixels to each detector whatever order (or thread)
+they run in. Requests may come from several threads at once (`sharesafe.schedule` runs independent
+detectors concurrently): each size is made by one of them while the others wait for it.
+
+Outside that scope, or for any other array, `resized` is a plain `cv2.resize`.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 import numpy.typing as npt
 
 Pixels = npt.NDArray[np.uint8]
+Size = tuple[int, int]  # (width, height)
 
 
-@dataclass
 class _Cache:
-    image: Pixels
-    copies: dict[tuple[int, int], Pixels] = field(default_factory=dict)
+    """The copies of one photo made during one scan; safe to use from several threads."""
+
+    def __init__(self, image: Pixels) -> None:
+        self.image = image
+        self.copies: dict[Size, Pixels] = {}
+        self._pending: dict[Size, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def pyramid(self) -> Iterator[Size]:
+        """The sizes of the halving pyramid below the photo, largest first (the photo not included)."""
+        h, w = self.image.shape[:2]
+        while w > 1 and h > 1:
+            w, h = max(1, round(w / 2)), max(1, round(h / 2))
+            yield (w, h)
+
+    def source(self, size: Size) -> Pixels:
+        """What a copy of `size` is made from: the smallest pyramid level at least twice as large in
+        both directions, or the photo (a level itself comes from the level above)."""
+        best: Size | None = None
+        for level in self.pyramid():
+            if level[0] < 2 * size[0] or level[1] < 2 * size[1]:
+                break
+            best = level
+        return self.image if best is None else self.get(best)
+
+    def get(self, size: Size) -> Pixels:
+        with self._lock:
+            hit = self.copies.get(size)
+            if hit is not None:
+                return hit
+            event = self._pending.get(size)
+            owner = event is None
+            if owner:
+                event = self._pending[size] = threading.Event()
+        assert event is not None
+        if not owner:
+            event.wait()
+            hit = self.copies.get(size)
+            if hit is not None:
+                return hit
+            # The thread making it failed (e.g. out of memory): try once more here.
+            return self.get(size)
+        try:
+            out = _resize(self.source(size), *size)
+            out.flags.writeable = False
+            with self._lock:
+                self.copies[size] = out
+            return out
+        finally:
+            with self._lock:
+                self._pending.pop(size, None)
+            event.set()
 
 
 _active: ContextVar[_Cache | None] = ContextVar("sharesafe_resize_cache", default=None)
@@ -32,7 +92,10 @@ _active: ContextVar[_Cache | None] = ContextVar("sharesafe_resize_cache", defaul
 
 @contextmanager
 def shared_resizes(image: Pixels) -> Iterator[None]:
-    """Share downscaled copies of exactly this array object for the duration of the block."""
+    """Share downscaled copies of exactly this array object for the duration of the block.
+
+    Threads started inside the block see the cache when they run in a copy of its context
+    (`contextvars.copy_context()`), as `sharesafe.schedule` does."""
     token = _active.set(_Cache(image))
     try:
         yield
@@ -48,19 +111,7 @@ def resized(image: Pixels, width: int, height: int) -> Pixels:
     cache = _active.get()
     if cache is None or cache.image is not image:
         return _resize(image, width, height)
-    key = (width, height)
-    hit = cache.copies.get(key)
-    if hit is not None:
-        return hit
-    # Start from the smallest copy that is still at least as large in both directions.
-    source = image
-    for (w, h), copy in cache.copies.items():
-        if w >= width and h >= height and w * h < source.shape[0] * source.shape[1]:
-            source = copy
-    out = _resize(source, width, height)
-    out.flags.writeable = False
-    cache.copies[key] = out
-    return out
+    return cache.get((width, height))
 
 
 def fit(image: Pixels, long_side: int) -> tuple[Pixels, float]:

@@ -115,7 +115,7 @@ class FakeYolo(YoloDetector):
     def class_names(self) -> dict[int, str]:
         return NAMES
 
-    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+    def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
         self.calls.append(image.shape[:2])
         return self.raw if len(self.calls) == 1 else self.tile_raw
 
@@ -180,25 +180,39 @@ def test_detect_maps_classes_and_thresholds() -> None:
     assert all("police" not in f.label and "emergency" not in f.label for f in found)  # no policy upgrade
 
 
-def test_tiles_run_on_big_photos_and_map_back() -> None:
-    # the whole-photo pass sees nothing; the tile pass finds a phone at (10, 20)-(30, 60) of each tile
-    yolo = FakeYolo([], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
+def test_tiles_run_where_the_whole_photo_pass_left_a_candidate_and_map_back() -> None:
+    # The whole-photo pass half sees a phone in the top-left corner (0.08: a candidate, not a
+    # finding); each tile pass finds a phone at (10, 20)-(30, 60) of the tile.
+    yolo = FakeYolo([(67, 0.08, (100.0, 100.0, 140.0, 160.0))], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
     det = coco.CocoDetector(yolo)
     image = np.zeros((3000, 4000, 3), np.uint8)
     found = det.detect(image)
-    assert len(yolo.calls) == 1 + 4
-    assert len(found) == 4 and all(f.category is Category.SCREEN for f in found)
-    first = min(found, key=lambda f: (f.box.y1, f.box.x1))
+    assert len(yolo.calls) == 1 + 1  # the whole photo, then the one tile that holds the candidate
+    assert len(found) == 1 and found[0].category is Category.SCREEN and found[0].score == 0.7
     # the top-left tile starts at the photo's origin: the box scales back from the tile copy
-    assert first.box.x1 < first.box.x2 <= 4000 and first.box.y2 <= 3000
-    assert first.box.x1 == pytest.approx(10 * 4000 / coco.tile_copy_side(2, 2), abs=2)
+    box = found[0].box
+    assert box.x1 < box.x2 <= 4000 and box.y2 <= 3000
+    assert box.x1 == pytest.approx(10 * 4000 / coco.tile_copy_side(2, 2), abs=2)
     assert max(yolo.calls[1]) <= coco.TILE_SIDE + 1
+    # a candidate on the middle of the photo lies in all four overlapping tiles
+    yolo4 = FakeYolo([(2, 0.05, (1900.0, 1400.0, 2100.0, 1600.0))], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
+    assert len(coco.CocoDetector(yolo4).detect(image)) == 4 and len(yolo4.calls) == 1 + 4
+    # a class outside the class map is no reason to look closer (COCO 0 is a person)
+    yolo5 = FakeYolo([(0, 0.9, (100.0, 100.0, 140.0, 160.0))], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
+    coco.CocoDetector(yolo5).detect(image)
+    assert len(yolo5.calls) == 1
+
+
+def test_a_big_photo_where_the_whole_pass_sees_nothing_costs_one_pass() -> None:
+    yolo = FakeYolo([], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
+    assert coco.CocoDetector(yolo).detect(np.zeros((3000, 4000, 3), np.uint8)) == []
+    assert len(yolo.calls) == 1
     # small photos: one pass only
-    yolo2 = FakeYolo([])
+    yolo2 = FakeYolo([(67, 0.08, (100.0, 100.0, 140.0, 160.0))])
     coco.CocoDetector(yolo2).detect(np.zeros((600, 800, 3), np.uint8))
     assert len(yolo2.calls) == 1
-    yolo3 = FakeYolo([])
-    coco.CocoDetector(yolo3, tiles=False).detect(image)
+    yolo3 = FakeYolo([(67, 0.08, (100.0, 100.0, 140.0, 160.0))])
+    coco.CocoDetector(yolo3, tiles=False).detect(np.zeros((3000, 4000, 3), np.uint8))
     assert len(yolo3.calls) == 1
 
 
@@ -267,3 +281,19 @@ def test_police_marking_on_a_coco_car_is_a_police_vehicle_not_premises() -> None
     found = CuesDetector().detect(np.zeros((400, 600, 3), np.uint8), [car, text])
     assert [f.category for f in found] == [Category.VEHICLE]
     assert "police vehicle" in found[0].label
+
+
+def test_a_lower_floor_gives_the_same_detections_first_then_weaker_ones() -> None:
+    """The planning pass (`regions.PLAN_CONF`) must not change what the pass at the threshold gives."""
+    from sharesafe.samples import street_scene
+
+    try:
+        det = coco.make()
+        det.load()
+    except FileNotFoundError as exc:
+        pytest.skip(str(exc))
+    image = street_scene(1600, 1200)
+    at_floor = det.yolo.predict_raw(image)
+    lower = det.yolo.predict_raw(image, conf=0.01)
+    assert len(lower) > len(at_floor)
+    assert [r for r in lower if r[1] > det.yolo.conf] == at_floor

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors import objects
+from detectors import objects, regions
 from detectors.yolo import resolve_class_map
 from sharesafe.detector import Detector
 from sharesafe.types import Box, Category, Finding
@@ -64,7 +64,7 @@ class FakeObjects(objects.ObjectsDetector):
         self._model = type("M", (), {"names": NAMES})()
         self._targets = resolve_class_map(self._class_map, NAMES)
 
-    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+    def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
         return self._raw
 
 
@@ -100,7 +100,7 @@ class SmallPistolObjects(FakeObjects):
         super().__init__([])
         self.pistol, self.min_px, self.calls = pistol, min_px, []
 
-    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+    def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
         h, w = image.shape[:2]
         self.calls.append((w, h))
         scale = self.imgsz / max(h, w)
@@ -140,7 +140,7 @@ def test_without_search_the_same_pistol_is_missed() -> None:
 
 def test_overlapping_weapon_boxes_from_two_views_merge_into_one_padded_union() -> None:
     class TwoViews(FakeObjects):
-        def predict_raw(self, image):  # type: ignore[no-untyped-def]
+        def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
             if image.shape[1] == 1920:  # the whole photo: a coarse box
                 return [(0, 0.3, (1500.0, 800.0, 1530.0, 830.0))]
             return [(0, 0.7, (1500.0 - self.dx, 805.0 - self.dy, 1545.0 - self.dx, 835.0 - self.dy))]
@@ -172,3 +172,65 @@ def test_shipped_model_loads_and_runs() -> None:
     assert all(f.category in {Category.WEAPON, Category.UNIFORM} for f in found)
     assert all(0 <= f.box.x1 <= f.box.x2 <= 480 and 0 <= f.box.y1 <= f.box.y2 <= 360 for f in found)
     assert det.detect(np.full((240, 320, 3), 90, np.uint8)) == []  # a flat picture holds nothing
+
+
+class Recording(FakeObjects):
+    """The whole photo gives `photo_raw`; any crop gives a firearm at (10, 10)-(40, 30) of the crop."""
+
+    def __init__(self, photo_raw: list) -> None:
+        super().__init__(photo_raw)
+        self.calls: list[tuple[int, int, float | None]] = []
+
+    def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
+        self.calls.append((image.shape[1], image.shape[0], conf))
+        if len(self.calls) == 1:
+            return self._raw
+        return [(0, 0.8, (10.0, 10.0, 40.0, 30.0))]
+
+
+def test_tiles_run_only_where_the_whole_photo_pass_saw_a_weak_weapon() -> None:
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    det = Recording([(0, 0.06, (200.0, 150.0, 260.0, 190.0)), (1, 0.05, (3500.0, 2500.0, 3600.0, 2700.0))])
+    det.imgsz = 320
+    assert [v.kind for v in det.views(image, [])].count("tile") == 4
+    found = det.detect(image)
+    # the whole photo, at the planning floor, then only the top-left tile (the vest is no reason)
+    assert len(det.calls) == 2 and det.calls[0][2] == regions.PLAN_CONF
+    assert det.calls[1][0] < 4000
+    # the weak candidate itself is not a finding; the tile's firearm is, mapped back to the photo
+    guns = [f for f in found if f.category is Category.WEAPON]
+    assert len(guns) == 1 and guns[0].extra["view"] == "tile" and guns[0].box.x1 < 60
+    assert not [f for f in found if f.category is Category.UNIFORM]  # the vest scored under `conf`
+    # nothing seen on the whole photo: one pass
+    plain = Recording([])
+    plain.imgsz = 320
+    assert plain.detect(image) == [] and len(plain.calls) == 1
+
+
+def test_the_class_map_follows_the_manifest(tmp_path: Path) -> None:
+    weights = tmp_path / "objects.onnx"
+    weights.write_bytes(b"x")
+    manifest = write_manifest(tmp_path, "objects.onnx", "0" * 64)
+    text = manifest.read_text()
+    with_classes = text.replace(
+        "imgsz = 320\n", 'imgsz = 320\nclasses = ["firearm", "knife", "hivis_vest"]\n'
+    )
+    manifest.write_text(with_classes)
+    det = objects.make(manifest=manifest)
+    assert det._class_map["knife"].category is Category.WEAPON  # a knife class is reported as a weapon
+    assert det.categories == frozenset({Category.WEAPON, Category.UNIFORM})
+    manifest.write_text(text.replace("imgsz = 320\n", 'imgsz = 320\nclasses = ["firearm", "slingshot"]\n'))
+    with pytest.raises(ValueError, match="slingshot"):
+        objects.make(manifest=manifest)
+    # No `classes` in the manifest: the original two.
+    manifest.write_text(text)
+    assert set(objects.make(manifest=manifest)._class_map) == {"firearm", "hivis_vest"}
+
+
+def test_a_model_class_the_manifest_does_not_list_refuses_to_load() -> None:
+    names = {0: "firearm", 1: "hivis_vest", 2: "knife"}
+    det = FakeObjects([])
+    det._model = type("M", (), {"names": names})()
+    det._targets = resolve_class_map(det._class_map, names)
+    with pytest.raises(ValueError, match="knife"):
+        det.load()

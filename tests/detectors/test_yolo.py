@@ -69,7 +69,7 @@ class FakeModelDetector(YoloDetector):
         self._model = type("M", (), {"names": NAMES})()
         self._targets = resolve_class_map(self._class_map, NAMES)
 
-    def predict_raw(self, image):  # type: ignore[no-untyped-def]
+    def predict_raw(self, image, conf=None):  # type: ignore[no-untyped-def]
         return self._raw
 
 

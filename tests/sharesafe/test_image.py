@@ -195,3 +195,17 @@ def test_messages_carry_no_object_reprs() -> None:
     assert " at 0x" not in short(
         "could not be read (cannot identify image file <_io.BytesIO object at 0x7f01>)"
     )
+
+
+def test_srgb_copy_is_made_only_when_an_export_asks(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sharesafe import image as image_module
+    from tests.sharesafe.icc_fixture import wide_gamut_profile
+
+    calls = []
+    real = image_module._to_srgb
+    monkeypatch.setattr(image_module, "_to_srgb", lambda rgb, icc: calls.append(1) or real(rgb, icc))
+    pixels = np.full((8, 8, 3), (200, 100, 50), dtype=np.uint8)
+    tagged = load_image_bytes(_encode(Image.fromarray(pixels), "PNG", icc_profile=wide_gamut_profile()))
+    assert calls == []  # a scan never pays for the conversion
+    first = tagged.export_pixels
+    assert tagged.export_pixels is first and calls == [1]

@@ -30,3 +30,40 @@ def test_copies_are_shared_within_a_scan_and_read_only() -> None:
     assert resized(img, 400, 300) is not a  # the cache ends with the scan
     direct = resized(img, 200, 150)
     assert np.abs(direct.astype(int) - b.astype(int)).mean() < 3  # same picture either way
+
+
+def test_copies_come_from_a_pyramid_whatever_the_order() -> None:
+    img = np.random.default_rng(1).integers(0, 255, (1200, 1600, 3), dtype=np.uint8)
+    sizes = [(1280, 960), (700, 525), (960, 720), (300, 225), (800, 600), (1500, 1125)]
+    made = []
+    for order in (sizes, sizes[::-1], sizes[2:] + sizes[:2]):
+        with shared_resizes(img):
+            made.append({s: resized(img, *s).copy() for s in order})
+    for s in sizes:
+        assert np.array_equal(made[0][s], made[1][s]) and np.array_equal(made[0][s], made[2][s])
+    # 300x225 comes from the 800x600 level (at least twice its size), not from the photo; 700x525
+    # (too close to the level's size) comes from the photo.
+    with shared_resizes(img):
+        level = resized(img, 800, 600)
+        assert np.array_equal(resized(img, 300, 225), resized(level.copy(), 300, 225))
+        assert np.array_equal(resized(img, 700, 525), resized(img.copy(), 700, 525))
+
+
+def test_copies_are_made_once_when_threads_ask_at_the_same_time() -> None:
+    import contextvars
+    import threading
+
+    img = np.random.default_rng(2).integers(0, 255, (1500, 2000, 3), dtype=np.uint8)
+    got: list[np.ndarray] = []
+    with shared_resizes(img):
+        threads = [
+            threading.Thread(
+                target=contextvars.copy_context().run, args=(lambda: got.append(resized(img, 640, 480)),)
+            )
+            for _ in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert len(got) == 6 and all(g is got[0] for g in got)

@@ -1,0 +1,122 @@
+"""The detector scheduler: concurrent where detectors are independent, always the sequential result."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from typing import ClassVar
+
+import numpy as np
+import pytest
+
+from sharesafe import schedule
+from sharesafe.types import Box, Category, Finding
+
+
+class Fake:
+    """A detector that reports one finding per category it makes, after `delay` seconds, and records
+    what it was given and which other fakes were running at the same time."""
+
+    info = None
+    running: ClassVar[set[str]] = set()
+    overlaps: ClassVar[list[tuple[str, str]]] = []
+    lock = threading.Lock()
+
+    def __init__(
+        self,
+        name: str,
+        makes: Sequence[Category],
+        reads: Sequence[Category] | None,
+        delay: float = 0.0,
+        fail: bool = False,
+    ) -> None:
+        self.name = name
+        self.categories = frozenset(makes)
+        if reads is not None:
+            self.context_categories = frozenset(reads)
+        self.makes = list(makes)
+        self.delay = delay
+        self.fail = fail
+        self.seen: list[tuple[str, str]] = []
+
+    def load(self) -> None: ...
+
+    def detect(self, image: np.ndarray, context: Sequence[Finding] = ()) -> list[Finding]:
+        with Fake.lock:
+            Fake.overlaps.extend((self.name, other) for other in Fake.running)
+            Fake.running.add(self.name)
+        try:
+            self.seen = [(f.detector, f.category.value) for f in context]
+            time.sleep(self.delay)
+            if self.fail:
+                raise RuntimeError("broken on purpose")
+            return [Finding(c, c.value, 0.9, Box(0, 0, 10, 10), self.name) for c in self.makes]
+        finally:
+            with Fake.lock:
+                Fake.running.discard(self.name)
+
+
+@pytest.fixture(autouse=True)
+def _reset() -> None:
+    Fake.running = set()
+    Fake.overlaps = []
+
+
+def _scene() -> list[Fake]:
+    return [
+        Fake("people", [Category.PERSON], reads=(), delay=0.05),
+        Fake("vehicles", [Category.VEHICLE], reads=(), delay=0.05),
+        Fake("ocr", [Category.TEXT, Category.PLATE], reads=(), delay=0.05),
+        Fake("faces", [Category.FACE], reads=[Category.PERSON], delay=0.05),
+        Fake("plates", [Category.PLATE], reads=[Category.PLATE, Category.VEHICLE], delay=0.05),
+        Fake("rules", [Category.PREMISES], reads=None),
+    ]
+
+
+def test_dependencies_follow_what_each_detector_reads() -> None:
+    deps = schedule.dependencies(_scene())
+    assert deps == [[], [], [], [0], [1, 2], [0, 1, 2, 3, 4]]
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3])
+def test_result_and_context_are_those_of_a_sequential_scan(workers: int) -> None:
+    dets = _scene()
+    image = np.zeros((20, 20, 3), np.uint8)
+    found = schedule.run_detectors(image, dets, {}, workers=workers)
+    assert [f.detector for f in found] == ["people", "vehicles", "ocr", "ocr", "faces", "plates", "rules"]
+    faces, plates, rules = dets[3], dets[4], dets[5]
+    assert faces.seen == [("people", "person")]
+    assert plates.seen == [("vehicles", "vehicle"), ("ocr", "text"), ("ocr", "plate")]
+    # A detector that does not say what it reads gets everything found before it, in order.
+    assert [d for d, _ in rules.seen] == ["people", "vehicles", "ocr", "ocr", "faces", "plates"]
+
+
+def test_independent_detectors_run_side_by_side_and_dependents_wait() -> None:
+    dets = _scene()
+    schedule.run_detectors(np.zeros((20, 20, 3), np.uint8), dets, {}, workers=2)
+    pairs = {frozenset(p) for p in Fake.overlaps}
+    assert frozenset({"people", "vehicles"}) in pairs  # the first two start together
+    # Nothing overlaps a detector it depends on, and the rule waits for everyone.
+    for name, needs in (("faces", {"people"}), ("plates", {"vehicles", "ocr"})):
+        assert not any(frozenset({name, n}) in pairs for n in needs)
+    assert not any("rules" in p for p in pairs)
+
+
+def test_a_failing_detector_is_recorded_and_its_dependents_still_run() -> None:
+    dets = _scene()
+    dets[0] = Fake("people", [Category.PERSON], reads=(), fail=True)
+    errors: dict[str, str] = {}
+    found = schedule.run_detectors(np.zeros((20, 20, 3), np.uint8), dets, errors, workers=2)
+    assert "broken on purpose" in errors["people"]
+    assert dets[3].seen == []  # faces ran, with no people
+    assert found[0].detector == "vehicles"
+
+
+def test_workers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SHARESAFE_DETECTOR_THREADS", "1")
+    assert schedule.workers_from_env() == 1
+    monkeypatch.setenv("SHARESAFE_DETECTOR_THREADS", "nonsense")
+    assert schedule.workers_from_env() == schedule.DEFAULT_WORKERS
+    monkeypatch.delenv("SHARESAFE_DETECTOR_THREADS")
+    assert schedule.workers_from_env() == schedule.DEFAULT_WORKERS
