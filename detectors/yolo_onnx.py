@@ -29,12 +29,11 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors._onnx import session_from_bytes
+from sharesafe.geometry import nms
 
 #: ultralytics' letterbox border value and its cap on candidate boxes before NMS.
 PAD_VALUE = 114
 MAX_CANDIDATES = 30_000
-#: Offset that separates the classes for one class-aware NMS pass (larger than any network input).
-CLASS_OFFSET = 7680.0
 
 Boxes = npt.NDArray[np.float32]
 
@@ -114,24 +113,7 @@ def nms_per_class(
 
     A box is dropped when its IoU with a kept, higher-scoring box of its class is above `iou`.
     """
-    if len(boxes) == 0:
-        return []
-    shifted = boxes.astype(np.float64) + classes.astype(np.float64)[:, None] * CLASS_OFFSET
-    x1, y1, x2, y2 = shifted[:, 0], shifted[:, 1], shifted[:, 2], shifted[:, 3]
-    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        union = areas[i] + areas[rest] - inter
-        overlap = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-        order = rest[overlap <= iou]
-    return keep
+    return nms(boxes, scores, iou, classes)
 
 
 def decode(
