@@ -271,7 +271,8 @@ class CenterFaceDetector:
         scores = np.concatenate(all_scores)
         findings = []
         for i in nms(boxes, scores, 0.4):
-            box = Box.from_xyxy(*map(float, boxes[i]), width, height)
+            x1, y1, x2, y2 = (float(v) for v in boxes[i])
+            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
             if box.is_empty:
                 continue
             findings.append(

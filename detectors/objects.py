@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from detectors.regions import View, plan_views
-from detectors.yolo import ClassTarget, YoloDetector
+from detectors.yolo import ClassMap, ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
 from sharesafe.fsutil import sha256_file as file_sha256
@@ -34,7 +34,7 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
 ENTRY = "objects"
 
-CLASS_MAP = {
+CLASS_MAP: ClassMap = {
     "firearm": ClassTarget(Category.WEAPON, "firearm"),
     "hivis_vest": ClassTarget(Category.UNIFORM, "hi-vis vest"),
 }

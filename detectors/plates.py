@@ -152,7 +152,7 @@ class PlateDetector:
     def _load_unlocked(self) -> None:
         if self._cascades:
             return
-        root = Path(cv2.data.haarcascades)
+        root = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # not in OpenCV's stubs
         cascades = []
         for name in CASCADES:
             cascade = cv2.CascadeClassifier(str(root / name))
@@ -248,7 +248,8 @@ class PlateDetector:
         sc = np.asarray(scores, dtype=np.float32)
         findings = []
         for i in nms(arr, sc, 0.3):
-            box = Box.from_xyxy(*map(float, arr[i]), width, height)
+            x1, y1, x2, y2 = (float(v) for v in arr[i])
+            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
             if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
                 continue
             small_box = Box.from_xyxy(

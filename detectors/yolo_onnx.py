@@ -100,7 +100,8 @@ def letterbox(
     box = letterbox_shape(h, w, net_h, net_w, stride)
     resized = image
     if (box.new_height, box.new_width) != (h, w):
-        resized = cv2.resize(image, (box.new_width, box.new_height), interpolation=cv2.INTER_LINEAR)
+        size = (box.new_width, box.new_height)
+        resized = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
     canvas = np.full((box.out_height, box.out_width, 3), PAD_VALUE, dtype=np.uint8)
     canvas[box.top : box.top + box.new_height, box.left : box.left + box.new_width] = resized
     return canvas, box
