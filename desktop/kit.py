@@ -30,8 +30,6 @@ from desktop.workers import Job, JobContext, Runner
 from sharesafe.detector import Detector
 from sharesafe.types import Box, Category, Finding
 
-KIT_DETECTOR_NAME = "kit"
-
 
 def kit_module() -> ModuleType | None:
     try:

@@ -165,12 +165,6 @@ class PhotoListModel(QAbstractListModel):
             idx = self.index(row)
             self.dataChanged.emit(idx, idx)
 
-    def counts(self) -> dict[Badge, int]:
-        out = dict.fromkeys(Badge, 0)
-        for e in self.entries:
-            out[e.badge] += 1
-        return out
-
 
 class FindingsModel(QAbstractTableModel):
     """The findings of one photo, by id: a "cover this" checkbox per row (edits go through the undo

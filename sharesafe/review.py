@@ -10,7 +10,7 @@ each finding without matching boxes again.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 
 from sharesafe.redact import Shape, Style, style_for
 from sharesafe.types import Box, Category, Finding, ScanResult
@@ -82,11 +82,6 @@ class Review:
     @property
     def defaults(self) -> dict[str, bool]:
         return dict(self._defaults)
-
-    @property
-    def edited(self) -> bool:
-        """Whether anything differs from the defaults."""
-        return self._cover != self._defaults or bool(self._moved) or bool(self._manual)
 
     def copy(self) -> Review:
         other = Review(self.scan, self._defaults, style=self.style, shape=self.shape)
@@ -205,13 +200,6 @@ class Review:
         out = [(f.box, style_for(f.category, self.style)) for f in self.covered_findings]
         out.extend((box, self.style) for box in self._manual.values())
         return out
-
-    def decisions(self) -> Iterable[tuple[Finding, Decided]]:
-        """Every finding (with the covered box) and drawn region with its decision, findings first."""
-        for f in self.findings:
-            yield f, self.decision(f.id)
-        for m in self.manual_findings:
-            yield m, Decided.MANUAL_REGION
 
 
 __all__ = ["MANUAL_DETECTOR", "MANUAL_LABEL", "Decided", "Review"]
