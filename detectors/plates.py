@@ -29,6 +29,7 @@ import numpy as np
 from detectors._onnx import nms
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.fsutil import sha256_file
+from sharesafe.geometry import is_on
 from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
@@ -204,7 +205,7 @@ class PlateDetector:
             for i in nms(arr, sc, 0.4):
                 box = grown(model_hits[i][0], self.grow_x, self.grow_y, width, height)
                 model_boxes.append(box)
-                if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
+                if box.is_empty or any(is_on(box, k, 0.5) for k in known):
                     continue
                 findings.append(
                     Finding(
@@ -250,7 +251,7 @@ class PlateDetector:
         for i in nms(arr, sc, 0.3):
             x1, y1, x2, y2 = (float(v) for v in arr[i])
             box = Box.from_xyxy(x1, y1, x2, y2, width, height)
-            if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
+            if box.is_empty or any(is_on(box, k, 0.5) for k in known):
                 continue
             small_box = Box.from_xyxy(
                 box.x1 * scale, box.y1 * scale, box.x2 * scale, box.y2 * scale, gray.shape[1], gray.shape[0]
