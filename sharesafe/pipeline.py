@@ -214,7 +214,8 @@ def verify_export(
         raise UnsafeExportError(
             "the re-scan of the export failed: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         )
-    rescan = postprocess(raw, image.width, image.height)
+    # The re-scan's findings are not the scan's: they get ids of their own ("r1", "r2", ...).
+    rescan = [f.with_id(f"r{i}") for i, f in enumerate(postprocess(raw, image.width, image.height), 1)]
     regions = review.regions()
     # A solid rectangle leaves nothing of what was under it; blur, pixelation and ellipses (whose
     # corners stay) can leave something for a detector to find.
