@@ -14,7 +14,8 @@ is smaller; `--generated N` adds N generated 12 MP street scenes among them (spr
 
 Each configuration runs in its own fresh subprocess (detectors loaded and one warm-up photo first, not
 timed) and reports its resident memory after each photo, so the table shows whether memory grows
-with the batch: the peak over the first quarter of the photos against the peak over all of them.
+with the batch: the peak over each quarter of the photos. `--distinct 50 --count 200` runs the same
+50 photos four times: a batch whose memory grew with its length would peak higher in each round.
 """
 
 from __future__ import annotations
@@ -78,11 +79,12 @@ with tempfile.TemporaryDirectory() as out:
 q = max(1, len(rss) // 4)
 print(json.dumps({"workers": workers or jobs.default_workers(), "photos": len(rss), "seconds": seconds,
     "errors": errors, "after_load_mib": after_load, "first_quarter_peak_mib": max(rss[:q]),
+    "quarter_peaks_mib": [max(rss[i * q : (i + 1) * q] or rss[-1:]) for i in range(4)],
     "peak_mib": max(rss), "last_mib": rss[-1], "hwm_mib": rss_mib("VmHWM")}))
 """
 
 
-def pick_photos(count: int, generated: int, workdir: Path) -> list[Path]:
+def pick_photos(count: int, generated: int, workdir: Path, distinct: int = 0) -> list[Path]:
     photos: list[Path] = []
     manifest = EVALDATA / "manifest.csv"
     if manifest.is_file():
@@ -114,6 +116,8 @@ def pick_photos(count: int, generated: int, workdir: Path) -> list[Path]:
             photos.insert(min(len(photos), i * step), path)
     if not photos:
         raise SystemExit(f"no photos: {EVALDATA} has no manifest and --generated is 0")
+    if distinct:
+        photos = photos[:distinct]
     out = []
     while len(out) < count:
         out.extend(photos[: count - len(out)])
@@ -141,13 +145,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--count", type=int, default=200)
     parser.add_argument("--generated", type=int, default=0, help="generated 12 MP photos among them")
     parser.add_argument(
+        "--distinct",
+        type=int,
+        default=0,
+        help="use only this many distinct photos, repeated up to --count (memory over repeats of one set)",
+    )
+    parser.add_argument(
         "--workers", type=int, nargs="+", default=[1, 0], help="configurations (1: serial, 0: default)"
     )
     parser.add_argument("--mode", choices=["check", "clean"], default="clean")
     parser.add_argument("--detectors", nargs="*", default=None, help="registry names (default: all defaults)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="sharesafe-bench-batch-") as tmp:
-        photos = pick_photos(args.count, args.generated, Path(tmp))
+        photos = pick_photos(args.count, args.generated, Path(tmp), args.distinct)
         paths_file = Path(tmp) / "photos.json"
         paths_file.write_text(json.dumps([str(p) for p in photos]))
         load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
@@ -155,7 +165,10 @@ def main(argv: list[str] | None = None) -> int:
             f"{len(photos)} photos ({len(set(photos))} distinct), mode {args.mode}, "
             f"{os.cpu_count()} cores, load average {' '.join(load)} at start"
         )
-        print("workers  photos/min  s/photo  errors  RSS after load  peak first 1/4  peak all  last  (MiB)")
+        print(
+            "workers  photos/min  s/photo  errors  RSS after load  peak first 1/4  peak all  last  "
+            "(MiB)  peak per quarter"
+        )
         results = []
         for workers in args.workers:
             r = run(paths_file, workers, args.mode, args.detectors)
@@ -163,7 +176,8 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"{int(r['workers']):>7}  {r['photos'] / r['seconds'] * 60:>10.1f}  "
                 f"{r['seconds'] / r['photos']:>7.2f}  {int(r['errors']):>6}  {r['after_load_mib']:>14.0f}  "
-                f"{r['first_quarter_peak_mib']:>14.0f}  {r['peak_mib']:>8.0f}  {r['last_mib']:>4.0f}"
+                f"{r['first_quarter_peak_mib']:>14.0f}  {r['peak_mib']:>8.0f}  {r['last_mib']:>4.0f}  "
+                f"       {' '.join(f'{v:.0f}' for v in r['quarter_peaks_mib'])}"  # type: ignore[attr-defined]
             )
         if len(results) > 1:
             base = results[0]["photos"] / results[0]["seconds"]
