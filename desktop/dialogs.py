@@ -22,16 +22,24 @@ from PySide6.QtWidgets import (
 )
 
 from desktop.models import PhotoEntry
-from desktop.verdict import Verdict
-from sharesafe.types import ExportResult
+from desktop.verdict import SUMMARY_ORDER, Badge
+from sharesafe.jobs import SafeCopy
 
 
 def open_folder(path: Path) -> None:
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
-def describe_export(res: ExportResult) -> str:
+def describe_copy(copy: SafeCopy) -> str:
     """One paragraph an officer can read: what was written and whether it verified clean."""
+    res = copy.export
+    if res is None:
+        return f"Not written - {copy.checked.verdict.text}: {copy.refused}. Covering cannot fix this photo."
+    forced = (
+        "\nWritten at your request although the policy says not to share this photo; the audit record says so."
+        if copy.forced
+        else ""
+    )
     if res.output is None and res.unsafe_copy is not None:
         return (
             f"NOT SAFE - do not share. The copy failed its check: {res.error or 'not verified'}\n"
@@ -52,7 +60,7 @@ def describe_export(res: ExportResult) -> str:
         f"Covered {len(res.covered)} region(s), left {len(res.left)} as you chose; "
         f"removed {removed} metadata item(s)."
     )
-    return "\n".join(lines)
+    return "\n".join(lines) + forced
 
 
 class ExportDialog(QDialog):
@@ -60,7 +68,7 @@ class ExportDialog(QDialog):
 
     def __init__(
         self,
-        results: Sequence[ExportResult],
+        copies: Sequence[SafeCopy],
         out_dir: Path,
         parent: QWidget | None = None,
         audit: Sequence[Path] = (),
@@ -68,8 +76,9 @@ class ExportDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.audit = list(audit)
-        self.results = list(results)
+        self.copies = list(copies)
         self.out_dir = out_dir
+        results = self.copies
         ok = sum(1 for r in results if r.ok)
         self.setWindowTitle("Safe copy written" if ok == len(results) else "Export problems")
         layout = QVBoxLayout(self)
@@ -89,7 +98,7 @@ class ExportDialog(QDialog):
         self.heading.setStyleSheet(f"color: {'#15803d' if ok == len(results) else '#b91c1c'}")
         layout.addWidget(self.heading)
         if len(results) == 1:
-            self.message = QLabel(describe_export(results[0]))
+            self.message = QLabel(describe_copy(results[0]))
         else:
             self.message = QLabel(f"{ok} of {len(results)} safe copies written and verified in {out_dir}.")
         if self.audit:
@@ -104,8 +113,7 @@ class ExportDialog(QDialog):
             tree = QTreeWidget()
             tree.setHeaderLabels(["Photo", "Problem"])
             for r in failed:
-                kept = f" (kept as NOT-SAFE/{r.unsafe_copy.name})" if r.unsafe_copy else ""
-                QTreeWidgetItem(tree, [r.source.name, (r.error or "not verified") + kept])
+                QTreeWidgetItem(tree, [r.checked.path.name, _problem(r)])
             tree.resizeColumnToContents(0)
             tree.setWordWrap(True)
             layout.addWidget(tree)
@@ -116,6 +124,14 @@ class ExportDialog(QDialog):
         buttons.rejected.connect(self.reject)
         buttons.accepted.connect(self.accept)
         layout.addWidget(buttons)
+
+
+def _problem(copy: SafeCopy) -> str:
+    res = copy.export
+    if res is None:
+        return f"not written: {copy.checked.verdict.text} ({copy.refused})"
+    kept = f" (kept as NOT-SAFE/{res.unsafe_copy.name})" if res.unsafe_copy else ""
+    return (res.error or "not verified") + kept
 
 
 class SummaryDialog(QDialog):
@@ -136,9 +152,9 @@ class SummaryDialog(QDialog):
         layout = QVBoxLayout(self)
         em = self.fontMetrics().height()
         self.setMinimumSize(em * 36, em * 22)
-        counts = {v: 0 for v in Verdict}
+        counts = dict.fromkeys(Badge, 0)
         for e in entries:
-            counts[e.verdict] += 1
+            counts[e.badge] += 1
         scanned = sum(1 for e in entries if e.result is not None)
         head = f"Checked {scanned} of {len(entries)} photo(s) in {seconds:.1f} s"
         head += " - cancelled." if cancelled else "."
@@ -151,16 +167,10 @@ class SummaryDialog(QDialog):
         self.table = QTreeWidget()
         self.table.setHeaderLabels(["Verdict", "Photos"])
         self.table.setRootIsDecorated(False)
-        for v in (
-            Verdict.DO_NOT_SHARE,
-            Verdict.NEEDS_FIXES,
-            Verdict.LOOKS_SAFE,
-            Verdict.ERROR,
-            Verdict.PENDING,
-        ):
-            if v is Verdict.PENDING and not counts[v]:
+        for v in SUMMARY_ORDER:
+            if v is Badge.PENDING and not counts[v]:
                 continue
-            label = "Not checked" if v is Verdict.PENDING else v.label
+            label = "Not checked" if v is Badge.PENDING else v.label
             QTreeWidgetItem(self.table, [label, str(counts[v])])
         self.table.resizeColumnToContents(0)
         self.table.setMaximumHeight(em * 7)

@@ -1,4 +1,9 @@
-"""The large photo view: zoom and pan, a labelled box per finding, manual regions drawn with the mouse."""
+"""The large photo view: zoom and pan, a labelled box per finding, manual regions drawn with the mouse.
+
+Every box is named by its id ("f2" for a finding, "m1" for a region the user drew). A box can be
+dragged to move it; the view reports the new box (`regionMoved`) and the window records the move in
+the photo's review, so what is covered is where the user put it.
+"""
 
 from __future__ import annotations
 
@@ -27,16 +32,13 @@ from PySide6.QtWidgets import (
 from desktop.models import CATEGORY_COLOURS
 from sharesafe.types import Box, Category, Finding
 
-KIND_FINDING = 0
-KIND_MANUAL = 1
-
 
 class RegionItem(QGraphicsRectItem):
-    """A finding's box or a manual region; remembers which one it is."""
+    """A finding's box or a drawn region, named by its id; the user can drag it."""
 
-    def __init__(self, rect: QRectF, kind: int, index: int, colour: QColor, covered: bool) -> None:
+    def __init__(self, rect: QRectF, region_id: str, manual: bool, colour: QColor, covered: bool) -> None:
         super().__init__(rect)
-        self.kind, self.index = kind, index
+        self.region_id, self.manual = region_id, manual
         pen = QPen(colour, 3 if covered else 2)
         pen.setCosmetic(True)  # same on-screen width at every zoom
         if not covered:
@@ -46,7 +48,16 @@ class RegionItem(QGraphicsRectItem):
         fill.setAlpha(40 if covered else 0)
         self.setBrush(QBrush(fill))
         self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsSelectable, True)
-        self.setZValue(2 if kind == KIND_MANUAL else 1)
+        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemIsMovable, True)
+        self.setZValue(2 if manual else 1)
+
+    def moved_box(self, width: int, height: int) -> Box | None:
+        """The box where the user dragged this item (clipped to the image); None when not moved."""
+        shift = self.pos()
+        if abs(shift.x()) < 0.5 and abs(shift.y()) < 0.5:
+            return None
+        r = self.rect().translated(round(shift.x()), round(shift.y()))  # whole pixels: the size stays
+        return Box.from_xyxy(r.left(), r.top(), r.right(), r.bottom(), width, height)
 
     def paint(self, painter: QPainter, option: object, widget: QWidget | None = None) -> None:
         super().paint(painter, option, widget)  # type: ignore[arg-type]
@@ -62,9 +73,9 @@ class ImageView(QGraphicsView):
     """Shows one photo. Wheel zooms (towards the cursor), drag pans; in draw mode a drag adds a region."""
 
     regionDrawn = Signal(object)  # Box in image pixels
-    findingSelected = Signal(int)  # -1 when none
-    manualSelected = Signal(int)
-    deleteRequested = Signal(int)  # index of a manual region
+    regionSelected = Signal(str)  # the id of the selected box; "" when none
+    regionMoved = Signal(str, object)  # id, the Box where the user dragged it
+    deleteRequested = Signal(str)  # id of a drawn region
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -85,6 +96,10 @@ class ImageView(QGraphicsView):
         self.scene().selectionChanged.connect(self._selection_changed)
 
     # --- content -------------------------------------------------------------------------------
+    @property
+    def has_image(self) -> bool:
+        return self._pixmap is not None
+
     def clear(self) -> None:
         self._syncing = True
         self._items, self._labels = [], []
@@ -126,28 +141,27 @@ class ImageView(QGraphicsView):
 
     def set_regions(
         self,
-        findings: list[Finding],
-        cover: list[bool],
-        manual: list[Box],
-        selected: tuple[int, int] | None = None,
+        findings: list[tuple[Finding, bool]],
+        manual: list[Finding],
+        selected: str | None = None,
     ) -> None:
-        """Redraw every box (findings first, then manual regions)."""
+        """Redraw every box: the findings (each with whether it is covered), then drawn regions."""
         self._syncing = True
         for it in self._items:
             self.scene().removeItem(it)
         for lab in self._labels:
             self.scene().removeItem(lab)
         self._items, self._labels = [], []
-        for i, (f, c) in enumerate(zip(findings, cover, strict=True)):
+        for f, covered in findings:
             colour = QColor(CATEGORY_COLOURS.get(f.category, "#ffffff"))
-            text = f"{f.category.value} {f.score:.2f}" + ("" if c else " (left)")
-            self._add(RegionItem(self._rect(f.box), KIND_FINDING, i, colour, c), text, colour)
+            text = f"{f.id} {f.category.value} {f.score:.2f}" + ("" if covered else " (left)")
+            self._add(RegionItem(self._rect(f.box), f.id, False, colour, covered), text, colour)
         colour = QColor(CATEGORY_COLOURS[Category.MANUAL])
-        for i, box in enumerate(manual):
-            self._add(RegionItem(self._rect(box), KIND_MANUAL, i, colour, True), f"region {i + 1}", colour)
+        for m in manual:
+            self._add(RegionItem(self._rect(m.box), m.id, True, colour, True), f"{m.id} region", colour)
         if selected is not None:
             for it in self._items:
-                if (it.kind, it.index) == selected:
+                if it.region_id == selected:
                     it.setSelected(True)
         self._syncing = False
         self._scale_labels()
@@ -177,36 +191,36 @@ class ImageView(QGraphicsView):
             top = item.rect().top() - h
             label.setPos(QPointF(item.rect().left(), top if top >= 0 else item.rect().top()))
 
-    def items_state(self) -> list[tuple[int, int, QRectF]]:
-        """(kind, index, rect) of every drawn box; for tests and the findings table."""
-        return [(it.kind, it.index, it.rect()) for it in self._items]
+    def items_state(self) -> list[tuple[str, bool, QRectF]]:
+        """(id, drawn by the user, rect) of every box shown; for tests and the findings table."""
+        return [(it.region_id, it.manual, it.rect()) for it in self._items]
+
+    def item(self, region_id: str) -> RegionItem | None:
+        return next((it for it in self._items if it.region_id == region_id), None)
 
     # --- selection ---------------------------------------------------------------------------------
-    def select(self, kind: int, index: int) -> None:
+    def select(self, region_id: str) -> None:
         self._syncing = True
         self.scene().clearSelection()
-        for it in self._items:
-            if (it.kind, it.index) == (kind, index):
-                it.setSelected(True)
-                self.ensureVisible(it)
+        it = self.item(region_id)
+        if it is not None:
+            it.setSelected(True)
+            self.ensureVisible(it)
         self._syncing = False
 
-    def selected(self) -> tuple[int, int] | None:
-        for it in self._items:
-            if it.isSelected():
-                return it.kind, it.index
-        return None
+    def selected(self) -> str | None:
+        """The id of the selected box (None when none is)."""
+        return next((it.region_id for it in self._items if it.isSelected()), None)
+
+    def selected_is_manual(self) -> bool:
+        sel = self.selected()
+        it = self.item(sel) if sel is not None else None
+        return it is not None and it.manual
 
     def _selection_changed(self) -> None:
         if self._syncing:
             return
-        sel = self.selected()
-        if sel is None:
-            self.findingSelected.emit(-1)
-        elif sel[0] == KIND_FINDING:
-            self.findingSelected.emit(sel[1])
-        else:
-            self.manualSelected.emit(sel[1])
+        self.regionSelected.emit(self.selected() or "")
 
     # --- zoom ----------------------------------------------------------------------------------
     def fit(self) -> None:
@@ -276,12 +290,17 @@ class ImageView(QGraphicsView):
             event.accept()
             return
         super().mouseReleaseEvent(event)
+        w, h = self._image_size
+        for it in list(self._items):
+            moved = it.moved_box(w, h)
+            if moved is not None and not moved.is_empty:
+                self.regionMoved.emit(it.region_id, moved)  # the review records it; the view redraws
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace):
             sel = self.selected()
-            if sel is not None and sel[0] == KIND_MANUAL:
-                self.deleteRequested.emit(sel[1])
+            if sel is not None and self.selected_is_manual():
+                self.deleteRequested.emit(sel)
                 event.accept()
                 return
         super().keyPressEvent(event)

@@ -1,20 +1,27 @@
-"""Side panels: the metadata panel grouped in plain language, and the photo list's badge delegate."""
+"""Side panels: the empty window's drop zone, the metadata panel grouped in plain language, and the
+photo list's badge delegate."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QPersistentModelIndex, QRect, QSize, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QImage, QPainter, QPalette
 from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
     QHeaderView,
+    QLabel,
+    QPushButton,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTreeWidget,
     QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
 )
 
 from desktop.models import EntryRole, PhotoEntry
-from desktop.verdict import VERDICT_COLOURS
+from desktop.verdict import BADGE_COLOURS
 from sharesafe.types import MetadataItem, MetadataKind, Risk
 
 #: Plain-language group titles and what each group gives away, in display order.
@@ -26,6 +33,55 @@ KIND_TITLES: dict[MetadataKind, tuple[str, str]] = {
     MetadataKind.HIDDEN: ("Hidden extras", "thumbnails, XMP, IPTC, maker notes that travel unseen"),
     MetadataKind.TECHNICAL: ("Technical", "settings that rarely identify anyone"),
 }
+
+
+class DropZone(QWidget):
+    """What the window shows before any photo: drop photos or a folder, or open them."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        outer = QVBoxLayout(self)
+        em = self.fontMetrics().height()
+        outer.setContentsMargins(em * 2, em * 2, em * 2, em * 2)
+        zone = QFrame()
+        zone.setObjectName("dropZone")
+        zone.setStyleSheet(
+            "#dropZone { border: 3px dashed palette(mid); border-radius: 12px; background: palette(base); }"
+        )
+        outer.addWidget(zone)
+        lay = QVBoxLayout(zone)
+        lay.addStretch(2)
+        self.label = QLabel("Drop photos or a folder here")
+        font = self.label.font()
+        font.setPointSizeF(font.pointSizeF() * 2)
+        font.setBold(True)
+        self.label.setFont(font)
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(self.label)
+        hint = QLabel(
+            "ShareSafe checks each photo for faces, badges, police markings, number plates, readable "
+            "text and revealing metadata, then writes a safe copy. Nothing leaves this computer."
+        )
+        hint.setWordWrap(True)
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        hint.setMaximumWidth(em * 32)
+        hint.setMinimumWidth(em * 24)
+        lay.addLayout(_centred(hint))
+        lay.addSpacing(em)
+        self.open_button = QPushButton("Open photos...")
+        self.open_folder_button = QPushButton("Open folder...")
+        lay.addLayout(_centred(self.open_button, self.open_folder_button))
+        lay.addStretch(3)
+
+
+def _centred(*widgets: QWidget) -> QHBoxLayout:
+    row = QHBoxLayout()
+    row.addStretch(1)
+    for w in widgets:
+        row.addWidget(w)
+    row.addStretch(1)
+    return row
+
 
 RISK_COLOURS = {Risk.HIGH: "#b91c1c", Risk.MEDIUM: "#b45309", Risk.LOW: "#4b5563", Risk.NONE: "#6b7280"}
 
@@ -89,7 +145,8 @@ class MetadataPanel(QTreeWidget):
             top.setExpanded(kind is not MetadataKind.TECHNICAL)
 
     def group_titles(self) -> list[str]:
-        return [self.topLevelItem(i).text(0) for i in range(self.topLevelItemCount())]
+        items = (self.topLevelItem(i) for i in range(self.topLevelItemCount()))
+        return [item.text(0) for item in items if item is not None]
 
 
 class PhotoDelegate(QStyledItemDelegate):
@@ -143,20 +200,20 @@ class PhotoDelegate(QStyledItemDelegate):
         name = QFontMetrics(name_font).elidedText(entry.path.name, Qt.TextElideMode.ElideMiddle, text_w)
         painter.drawText(QRect(text_left, r.top(), text_w, line), Qt.AlignmentFlag.AlignVCenter, name)
         # Verdict badge
-        verdict = entry.verdict
+        badge = entry.badge
         painter.setFont(option.font)
-        label = verdict.label
+        label = badge.label
         bw = fm.horizontalAdvance(label) + line
-        badge = QRect(text_left, r.top() + int(line * 1.25), bw, line + line // 4)
+        pill = QRect(text_left, r.top() + int(line * 1.25), bw, line + line // 4)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setBrush(QColor(VERDICT_COLOURS[verdict]))
+        painter.setBrush(QColor(BADGE_COLOURS[badge]))
         painter.setPen(Qt.PenStyle.NoPen)
-        painter.drawRoundedRect(badge, line / 3, line / 3)
+        painter.drawRoundedRect(pill, line / 3, line / 3)
         painter.setPen(QColor("#ffffff"))
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        painter.drawText(pill, Qt.AlignmentFlag.AlignCenter, label)
         # Summary (count of findings, or the error message)
         painter.setPen(option.palette.color(role))
-        top = badge.bottom() + line // 4
+        top = pill.bottom() + line // 4
         for i, text in enumerate(wrap_lines(fm, entry.summary, text_w, 2)):
             painter.drawText(
                 QRect(text_left, top + i * line, text_w, line), Qt.AlignmentFlag.AlignVCenter, text

@@ -1,149 +1,136 @@
-"""One place that turns a scan into what the officer sees: a verdict per photo and a reason per finding.
+"""What the officer sees of a check, typed: a badge per photo and the policy's reasons per finding.
 
-Plain Python (no Qt). When the core's policy profiles are installed (`sharesafe.policy` with
-`evaluate` and `load_profile`), the verdict and the reasons come from the chosen profile; until then
-the verdict is derived from the scan itself (needs fixes / looks safe / error) and reasons are empty.
+Plain Python (no Qt). The verdicts and their labels are the core's (`sharesafe.policy.Verdict`), the
+same words the CLI prints and the audit record writes; the app adds two states of its own, a photo
+still being checked and a file that could not be checked.
 """
 
 from __future__ import annotations
 
 import enum
-import importlib
 import logging
 from functools import cache
-from typing import Any
 
-from sharesafe.types import Finding, ScanResult
+from sharesafe.jobs import Checked
+from sharesafe.policy import (
+    DEFAULT_PROFILE,
+    Decision,
+    PolicyAssessment,
+    PolicyError,
+    Profile,
+    Reason,
+    Verdict,
+    list_profiles,
+    load_profile,
+)
 
 log = logging.getLogger(__name__)
 
 
-class Verdict(enum.Enum):
-    """Badge shown on every photo."""
+class Badge(enum.Enum):
+    """The badge on every photo: the policy's verdict, or one of the app's own two states."""
 
-    PENDING = "checking..."
-    DO_NOT_SHARE = "do not share"
-    NEEDS_FIXES = "needs fixes"
-    LOOKS_SAFE = "looks safe"
+    PENDING = "pending"
     ERROR = "error"
+    DO_NOT_SHARE = Verdict.DO_NOT_SHARE.value
+    SHARE_AFTER_FIXES = Verdict.SHARE_AFTER_FIXES.value
+    LOOKS_SAFE = Verdict.LOOKS_SAFE.value
 
     @property
     def label(self) -> str:
-        return self.value.capitalize()
+        if self is Badge.PENDING:
+            return "Checking..."
+        if self is Badge.ERROR:
+            return "Error"
+        return Verdict(self.value).text
+
+    @classmethod
+    def of(cls, verdict: Verdict) -> Badge:
+        return cls(verdict.value)
 
 
-#: Badge colours (background) per verdict, as RGB hex; chosen to stay legible with white text.
-VERDICT_COLOURS: dict[Verdict, str] = {
-    Verdict.PENDING: "#6b7280",
-    Verdict.DO_NOT_SHARE: "#b91c1c",
-    Verdict.NEEDS_FIXES: "#b45309",
-    Verdict.LOOKS_SAFE: "#15803d",
-    Verdict.ERROR: "#4b5563",
+#: Badge colours (background) per state, as RGB hex; chosen to stay legible with white text.
+BADGE_COLOURS: dict[Badge, str] = {
+    Badge.PENDING: "#6b7280",
+    Badge.DO_NOT_SHARE: "#b91c1c",
+    Badge.SHARE_AFTER_FIXES: "#b45309",
+    Badge.LOOKS_SAFE: "#15803d",
+    Badge.ERROR: "#4b5563",
 }
 
-#: The core policy verdicts (their string values) mapped onto the badges.
-_POLICY_VERDICTS = {
-    "do_not_share": Verdict.DO_NOT_SHARE,
-    "share_after_fixes": Verdict.NEEDS_FIXES,
-    "looks_safe": Verdict.LOOKS_SAFE,
-}
+#: In the order the batch summary lists them.
+SUMMARY_ORDER = (Badge.DO_NOT_SHARE, Badge.SHARE_AFTER_FIXES, Badge.LOOKS_SAFE, Badge.ERROR, Badge.PENDING)
 
 
-def policy_module() -> Any | None:
-    """The core's policy module (issue 5) when it is installed, else None."""
-    try:
-        mod = importlib.import_module("sharesafe.policy")
-    except ModuleNotFoundError:
-        return None
-    return mod if hasattr(mod, "evaluate") and hasattr(mod, "load_profile") else None
+def badge_for(checked: Checked | None) -> Badge:
+    """The badge of one photo (None: not checked yet)."""
+    if checked is None:
+        return Badge.PENDING
+    if checked.scan.error is not None:
+        return Badge.ERROR
+    return Badge.of(checked.verdict)
 
 
 def profiles() -> list[tuple[str, str]]:
-    """(name, title) of every policy profile; empty without the policy module."""
-    mod = policy_module()
-    if mod is None:
-        return []
+    """(name, title) of every policy profile."""
     try:
-        return [(str(n), str(t)) for n, t in mod.list_profiles()]
-    except Exception as exc:  # noqa: BLE001 - a broken user profile must not stop the app
+        return list_profiles()
+    except PolicyError as exc:  # a broken user profile must not stop the app
         log.warning("cannot list policy profiles: %s", exc)
         return []
 
 
-def default_profile() -> str | None:
-    mod = policy_module()
-    return None if mod is None else str(getattr(mod, "DEFAULT_PROFILE", "strict"))
+def default_profile() -> str:
+    return DEFAULT_PROFILE
 
 
 @cache
-def _profile(name: str) -> Any:
-    mod = policy_module()
-    assert mod is not None
-    return mod.load_profile(name)
+def profile(name: str) -> Profile:
+    """The named profile, loaded once."""
+    return load_profile(name)
 
 
-def assess(result: ScanResult, profile: str | None) -> Any | None:
-    """The profile's assessment of a scan (None without policies, or for a file that failed)."""
-    mod = policy_module()
-    if mod is None or profile is None or not result.ok:
-        return None
-    return mod.evaluate(result, _profile(profile))
+def _reason_parts(reasons: tuple[Reason, ...]) -> list[str]:
+    return [f"{r.text} ({r.citation})" for r in reasons]
 
 
-def verdict_for(result: ScanResult | None, assessment: Any | None = None) -> Verdict:
-    """The verdict for one scanned photo (None: not scanned yet)."""
-    if result is None:
-        return Verdict.PENDING
-    if result.error is not None:
-        return Verdict.ERROR
-    if assessment is not None:
-        found = _POLICY_VERDICTS.get(str(getattr(assessment.verdict, "value", assessment.verdict)))
-        if found is not None:
-            return found
-    return Verdict.NEEDS_FIXES if result.has_risks else Verdict.LOOKS_SAFE
+def _finding_decision(assessment: PolicyAssessment | None, finding_id: str) -> Decision | None:
+    return assessment.decision_for(finding_id) if assessment is not None else None
 
 
-def _reason_parts(reasons: Any) -> list[str]:
-    parts = []
-    for r in reasons or ():
-        citation = getattr(r, "citation", None)
-        text = getattr(r, "text", str(r))
-        parts.append(f"{text} ({citation})" if citation is not None else text)
-    return parts
+def reasons_list(assessment: PolicyAssessment | None, finding_id: str) -> list[str]:
+    """Each reason (with its citation) the policy gives for a finding, the strongest first."""
+    decision = _finding_decision(assessment, finding_id)
+    return _reason_parts(decision.reasons) if decision is not None else []
 
 
-def _reason_text(reasons: Any) -> str:
-    return "; ".join(_reason_parts(reasons))
-
-
-def reasons_list(assessment: Any | None, index: int) -> list[str]:
-    """Each reason (with its citation) the policy gives for finding `index`."""
-    decisions = getattr(assessment, "findings", []) if assessment is not None else []
-    return _reason_parts(decisions[index].reasons) if 0 <= index < len(decisions) else []
-
-
-def reason_for(finding: Finding, assessment: Any | None = None, index: int | None = None) -> str:
-    """Why the force's policy cares about a finding ("" until a policy gives a reason)."""
-    if assessment is not None and index is not None:
-        decisions = getattr(assessment, "findings", [])
-        if 0 <= index < len(decisions):
-            return _reason_text(decisions[index].reasons)
-    reason = finding.extra.get("reason") if finding.extra else None
-    if isinstance(reason, str):
-        return reason
-    return ""
-
-
-def metadata_reason(assessment: Any | None, index: int) -> str:
-    if assessment is None:
+def reason_for(assessment: PolicyAssessment | None, finding_id: str) -> str:
+    """The policy's strongest reason for a finding, and how many more ("" without one)."""
+    decision = _finding_decision(assessment, finding_id)
+    if decision is None or not decision.reasons:
         return ""
-    decisions = getattr(assessment, "metadata", [])
-    return _reason_text(decisions[index].reasons) if 0 <= index < len(decisions) else ""
+    first = _reason_parts(decision.reasons[:1])[0]
+    more = len(decision.reasons) - 1
+    return first + (f" (+{more} more)" if more else "")
 
 
-def default_cover(assessment: Any | None) -> list[bool] | None:
-    """The profile's default decision per finding: cover when its action is "cover" (as the CLI does);
-    None without a policy (the core's own defaults apply)."""
-    if assessment is None:
-        return None
-    return [str(getattr(d.action, "value", d.action)) == "cover" for d in assessment.findings]
+def metadata_reason(assessment: PolicyAssessment | None, index: int) -> str:
+    """Why the policy cares about metadata item `index` (its strongest reason)."""
+    if assessment is None or not 0 <= index < len(assessment.metadata):
+        return ""
+    reasons = assessment.metadata[index].reasons
+    return _reason_parts(reasons[:1])[0] if reasons else ""
+
+
+__all__ = [
+    "BADGE_COLOURS",
+    "SUMMARY_ORDER",
+    "Badge",
+    "badge_for",
+    "default_profile",
+    "metadata_reason",
+    "profile",
+    "profiles",
+    "reason_for",
+    "reasons_list",
+]

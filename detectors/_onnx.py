@@ -6,7 +6,9 @@ import os
 import threading
 from typing import Any
 
-import numpy as np
+from sharesafe.geometry import nms
+
+__all__ = ["cpu_threads", "nms", "session_from_bytes"]
 
 
 def cpu_threads() -> int:
@@ -57,23 +59,3 @@ def session_from_bytes(model: bytes, threads: int | None = None) -> Any:
     _share_one_arena(ort)
     opts.add_session_config_entry("session.use_env_allocators", "1")
     return ort.InferenceSession(model, sess_options=opts, providers=["CPUExecutionProvider"])
-
-
-def nms(boxes: np.ndarray, scores: np.ndarray, iou: float) -> list[int]:
-    """Greedy non-maximum suppression over xyxy `boxes`; returns kept indices, best first."""
-    if len(boxes) == 0:
-        return []
-    x1, y1, x2, y2 = boxes[:, 0], boxes[:, 1], boxes[:, 2], boxes[:, 3]
-    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
-    order = np.argsort(-scores)
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        overlap = inter / np.maximum(areas[i] + areas[rest] - inter, 1e-6)
-        order = rest[overlap < iou]
-    return keep

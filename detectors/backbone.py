@@ -144,7 +144,7 @@ class Backbone:
         """L2-normalised penultimate embeddings, shape (N, 1280)."""
         f, _ = self.run(crops)
         norms = np.linalg.norm(f, axis=1, keepdims=True)
-        return (f / np.maximum(norms, 1e-12)).astype(np.float32)
+        return np.asarray(f / np.maximum(norms, 1e-12), dtype=np.float32)
 
     def logits(self, crops: Sequence[RGBImage]) -> npt.NDArray[np.float32]:
         return self.run(crops)[1]
@@ -156,7 +156,7 @@ class Backbone:
 def softmax(logits: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
     z = logits - logits.max(axis=1, keepdims=True)
     e = np.exp(z)
-    return (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return np.asarray(e / e.sum(axis=1, keepdims=True), dtype=np.float32)
 
 
 _shared: Backbone | None = None

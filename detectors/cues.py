@@ -7,7 +7,8 @@ Runs after the text, persons and objects detectors and reads their findings from
   the vehicle's box; elsewhere (a wall, a sign) -> a premises finding around the text;
 * station and office signage ("POLICE STATION", "SP OFFICE", "POLICE RESERVE", "BATTALION", "THANA",
   "OUTPOST") in any text -> a premises finding around the sign;
-* a hi-vis vest (a UNIFORM finding labelled "hi-vis") on a person -> a uniform finding on the person.
+
+A hi-vis vest worn by a person is the `objects` detector's own rule (it finds the vests).
 
 Scores are the product of the evidence's scores with a discount for how indirect the cue is: a
 "POLICE" on a person is strong, a word on a wall suggests premises only weakly.
@@ -19,7 +20,8 @@ import re
 from collections.abc import Sequence
 
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.types import Box, Category, Finding
+from sharesafe.geometry import is_on
+from sharesafe.types import Box, Category, Finding, TextClass
 
 SIGNAGE_RE = re.compile(
     r"\b(POLICE\s+STATION|POLICE\s+STN|SP\s+OFFICE|S\.P\.\s*OFFICE|POLICE\s+RESERVE|BATTALION|BN\s+HQ|"
@@ -27,14 +29,12 @@ SIGNAGE_RE = re.compile(
     r"POLIZEIREVIER|GARDA\s+STATION|SHERIFF'?S?\s+OFFICE|CONSTABULARY\s+HQ)\b",
     re.IGNORECASE,
 )
-HIVIS_RE = re.compile(r"hi[\s-]?vis|high[\s-]?vis", re.IGNORECASE)
 
 #: Discounts: how strongly each cue implies what it reports.
 W_MARKING_PERSON = 0.9
 W_MARKING_VEHICLE = 0.9
 W_MARKING_WALL = 0.5
 W_SIGNAGE = 0.9
-W_HIVIS_PERSON = 0.6
 #: A text box counts as "on" an object when this much of it lies inside the object's box.
 ON_FRACTION = 0.6
 #: Padding around a sign's text for the premises box (fraction of the text box size).
@@ -47,7 +47,7 @@ def _text_of(f: Finding) -> str:
 
 
 def _on(inner: Box, outer: Box) -> bool:
-    return inner.area > 0 and inner.intersection(outer) >= ON_FRACTION * inner.area
+    return is_on(inner, outer, ON_FRACTION)
 
 
 class CuesDetector:
@@ -67,7 +67,7 @@ class CuesDetector:
         out: list[Finding] = []
         for t in (f for f in context if f.category is Category.TEXT):
             text = _text_of(t)
-            is_marking = (t.extra or {}).get("text_class") == "police_marking"
+            is_marking = t.text_class is TextClass.POLICE_MARKING
             signage = SIGNAGE_RE.search(text)
             if not is_marking and not signage:
                 continue
@@ -113,20 +113,6 @@ class CuesDetector:
                     extra={"cue": "signage" if signage else "marking_on_wall", "text": text},
                 )
             )
-        for vest in (f for f in context if f.category is Category.UNIFORM and HIVIS_RE.search(f.label)):
-            for p in persons:
-                if _on(vest.box, p.box):
-                    out.append(
-                        Finding(
-                            Category.UNIFORM,
-                            "uniform? (hi-vis vest on a person)",
-                            vest.score * p.score * W_HIVIS_PERSON,
-                            p.box,
-                            self.name,
-                            detail="hi-vis vest worn by a person",
-                            extra={"cue": "hivis_on_person"},
-                        )
-                    )
         return out
 
 

@@ -43,8 +43,8 @@ import numpy as np
 from detectors import registry
 from sharesafe.detector import Detector
 from sharesafe.errors import ShareSafeError
-from sharesafe.findings import covered_share as shared_covered_share
 from sharesafe.findings import pad as pad_finding
+from sharesafe.geometry import covered_share as shared_covered_share
 from sharesafe.image import load_image
 from sharesafe.pipeline import run_detectors as pipeline_run_detectors
 from sharesafe.types import Box, Category, Finding
@@ -143,6 +143,13 @@ def covered_share(gt: Box, boxes: list[Box]) -> float:
     return 1.0 if gt.is_empty else shared_covered_share(gt, boxes)
 
 
+def _label_box(label: dict[str, object], width: int, height: int) -> Box:
+    coords = label["bbox_xyxy"]
+    assert isinstance(coords, list | tuple) and len(coords) == 4, coords
+    x1, y1, x2, y2 = (float(v) for v in coords)
+    return Box.from_xyxy(x1, y1, x2, y2, width, height)
+
+
 def _norm(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
@@ -221,7 +228,7 @@ def evaluate(
                 for lab in sample.labels
                 if str(lab["cls"]) == cls and not lab.get("ignore") and "bbox_xyxy" in lab
             ]
-            gts = [Box.from_xyxy(*map(float, lab["bbox_xyxy"]), width, height) for lab in boxed]  # type: ignore[arg-type]
+            gts = [_label_box(lab, width, height) for lab in boxed]
             st.images += 1
             # Image-level labels (no box): any finding of the category counts as a hit.
             hit = bool(boxes) if not boxed else False
@@ -244,7 +251,7 @@ def evaluate(
             st.images_hit += hit
             # Ignored labels (crowds, unreadable plates) are still real objects: a finding on one is not false.
             every_gt = [
-                Box.from_xyxy(*map(float, lab["bbox_xyxy"]), width, height)  # type: ignore[arg-type]
+                _label_box(lab, width, height)
                 for lab in sample.labels
                 if str(lab["cls"]) == cls and "bbox_xyxy" in lab
             ]

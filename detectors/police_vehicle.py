@@ -26,8 +26,9 @@ import numpy as np
 
 from detectors import livery
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.geometry import is_on
 from sharesafe.resize import fit
-from sharesafe.types import Box, Category, Finding
+from sharesafe.types import Box, Category, Finding, TextClass
 
 MAX_VEHICLES = 8
 #: Vehicles smaller than this (either side, pixels of the photo) carry no readable livery.
@@ -59,7 +60,7 @@ class Evidence:
 
 
 def _inside(inner: Box, outer: Box) -> bool:
-    return inner.area > 0 and inner.intersection(outer) >= ON_FRACTION * inner.area
+    return is_on(inner, outer, ON_FRACTION)
 
 
 def _is_vehicle(f: Finding, own: str) -> bool:
@@ -69,7 +70,7 @@ def _is_vehicle(f: Finding, own: str) -> bool:
 def text_evidence(vehicle: Box, context: Sequence[Finding]) -> list[Evidence]:
     out: list[Evidence] = []
     for f in context:
-        is_marking = f.category is Category.TEXT and (f.extra or {}).get("text_class") == "police_marking"
+        is_marking = f.category is Category.TEXT and f.text_class is TextClass.POLICE_MARKING
         if is_marking and _inside(f.box, vehicle):
             out.append(Evidence("marking", W_MARKING, max(f.score, 0.5), True))
             break

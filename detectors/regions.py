@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sharesafe.geometry import is_on
 from sharesafe.types import Box
 
 #: A closer view must show things at least this many times larger than the whole-photo pass.
@@ -72,7 +73,7 @@ def person_views(people: Sequence[Box], width: int, height: int, imgsz: int) -> 
         crop = _at_least(crop, imgsz, width, height)
         if zoom(crop, width, height) < MIN_ZOOM:
             continue
-        if any(v.box.intersection(crop) >= 0.9 * crop.area for v in views):
+        if any(is_on(crop, v.box, 0.9) for v in views):
             continue  # already inside a larger person's crop
         views.append(View(crop, "person"))
         if len(views) >= MAX_PEOPLE:

@@ -73,7 +73,7 @@ def _import_rapidocr() -> Any:
                 return OmegaConf.create({})
             return real_load(file, *args, **kwargs)
 
-        OmegaConf.load = load  # type: ignore[method-assign]
+        OmegaConf.load = load  # type: ignore[method-assign,assignment]
         try:
             import rapidocr.inference_engine.base  # noqa: F401 - builds InferSession.model_info now
         finally:
@@ -173,15 +173,15 @@ class TextDetector:
         if scale < 1.0:
             small = resized(image, round(width * scale), round(height * scale))
         elif scale > 1.0:
-            small = cv2.resize(
-                image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_CUBIC
-            )
+            size = (round(width * scale), round(height * scale))
+            small = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_CUBIC), dtype=np.uint8)
         sy, sx = small.shape[0] / height, small.shape[1] / width
         if min(small.shape[:2]) < 32:
             # Very thin strips (banners, scan slivers): pad to a size the detector accepts; the
             # padding is below and right, so coordinates are unchanged.
             pad_y, pad_x = max(0, 32 - small.shape[0]), max(0, 32 - small.shape[1])
-            small = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+            padded = cv2.copyMakeBorder(small, 0, pad_y, 0, pad_x, cv2.BORDER_REPLICATE)
+            small = np.asarray(padded, dtype=np.uint8)
         result = self._engine(np.ascontiguousarray(small[:, :, ::-1]))
         if result.boxes is None or result.txts is None:
             return []

@@ -12,13 +12,15 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-#: Text classes, strongest first (a string gets the first class that matches).
-PROTECTIVE = "protective_marking"
-POLICE = "police_marking"
-IDENTITY = "name_or_number"  # names, collar and shoulder numbers (the policy profiles' name)
-PLATE = "plate"
-ADDRESS = "address"  # house numbers, street names, postcodes
-OTHER = "other"
+from sharesafe.types import TextClass as Kind
+
+#: Text classes (the core's `TextClass`), strongest first (a string gets the first class that matches).
+PROTECTIVE = Kind.PROTECTIVE_MARKING
+POLICE = Kind.POLICE_MARKING
+IDENTITY = Kind.NAME_OR_NUMBER
+PLATE = Kind.PLATE
+ADDRESS = Kind.ADDRESS
+OTHER = Kind.OTHER
 
 CLASSES = (PROTECTIVE, POLICE, IDENTITY, PLATE, ADDRESS, OTHER)
 
@@ -143,7 +145,7 @@ _PLATE_CHARSET_RE = re.compile(r"^[A-Z0-9][A-Z0-9 .·\-]{2,11}$")
 
 @dataclass(frozen=True, slots=True)
 class TextClass:
-    kind: str  # one of CLASSES
+    kind: Kind
     label: str  # short human label, e.g. "police marking"
     matched: str = ""  # the keyword or pattern that matched
 

@@ -93,7 +93,8 @@ def ensure_torchvision_nms() -> bool:
             _state["done"] = True
             return False
 
-        lib = torch.library.Library("torchvision", "DEF")
+        library: Any = torch.library  # untyped in torch's stubs
+        lib = library.Library("torchvision", "DEF")
         lib.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         lib.define("qnms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
         lib.impl("nms", greedy_nms, "CompositeExplicitAutograd")

@@ -64,8 +64,8 @@ def _local_font(font: str = "Arial.ttf") -> Path | None:
     name = Path(font).name
     from ultralytics.utils import USER_CONFIG_DIR
 
-    if (USER_CONFIG_DIR / name).exists():
-        return USER_CONFIG_DIR / name
+    if (Path(USER_CONFIG_DIR) / name).exists():
+        return Path(USER_CONFIG_DIR) / name
     try:
         from matplotlib import font_manager
     except ImportError:
@@ -140,11 +140,12 @@ def import_ultralytics(verbose: bool = False) -> Any:
 
         if uu.ONLINE:  # pragma: no cover - YOLO_OFFLINE was set before import, so this means it was ignored
             raise RuntimeError("ultralytics believes it is online despite YOLO_OFFLINE=1")
-        uu.SETTINGS.update({"sync": False, "api_key": "", "openai_api_key": ""})
+        settings: Any = uu.SETTINGS
+        settings.update({"sync": False, "api_key": "", "openai_api_key": ""})
         _patch_network_helpers()
         threads = cpu_threads()
         uu.NUM_THREADS = threads
-        tu.NUM_THREADS = threads  # select_device() resets torch threads to this on CPU
+        tu.NUM_THREADS = threads  # type: ignore[attr-defined]  # select_device() resets torch threads to this
         import torch
 
         torch.set_num_threads(threads)

@@ -29,12 +29,11 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors._onnx import session_from_bytes
+from sharesafe.geometry import nms
 
 #: ultralytics' letterbox border value and its cap on candidate boxes before NMS.
 PAD_VALUE = 114
 MAX_CANDIDATES = 30_000
-#: Offset that separates the classes for one class-aware NMS pass (larger than any network input).
-CLASS_OFFSET = 7680.0
 
 Boxes = npt.NDArray[np.float32]
 
@@ -101,7 +100,8 @@ def letterbox(
     box = letterbox_shape(h, w, net_h, net_w, stride)
     resized = image
     if (box.new_height, box.new_width) != (h, w):
-        resized = cv2.resize(image, (box.new_width, box.new_height), interpolation=cv2.INTER_LINEAR)
+        size = (box.new_width, box.new_height)
+        resized = np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_LINEAR), dtype=np.uint8)
     canvas = np.full((box.out_height, box.out_width, 3), PAD_VALUE, dtype=np.uint8)
     canvas[box.top : box.top + box.new_height, box.left : box.left + box.new_width] = resized
     return canvas, box
@@ -114,24 +114,7 @@ def nms_per_class(
 
     A box is dropped when its IoU with a kept, higher-scoring box of its class is above `iou`.
     """
-    if len(boxes) == 0:
-        return []
-    shifted = boxes.astype(np.float64) + classes.astype(np.float64)[:, None] * CLASS_OFFSET
-    x1, y1, x2, y2 = shifted[:, 0], shifted[:, 1], shifted[:, 2], shifted[:, 3]
-    areas = np.maximum(x2 - x1, 0) * np.maximum(y2 - y1, 0)
-    order = np.argsort(-scores, kind="stable")
-    keep: list[int] = []
-    while order.size:
-        i = int(order[0])
-        keep.append(i)
-        rest = order[1:]
-        w = np.maximum(0.0, np.minimum(x2[i], x2[rest]) - np.maximum(x1[i], x1[rest]))
-        h = np.maximum(0.0, np.minimum(y2[i], y2[rest]) - np.maximum(y1[i], y1[rest]))
-        inter = w * h
-        union = areas[i] + areas[rest] - inter
-        overlap = np.where(union > 0, inter / np.where(union > 0, union, 1.0), 0.0)
-        order = rest[overlap <= iou]
-    return keep
+    return nms(boxes, scores, iou, classes)
 
 
 def decode(

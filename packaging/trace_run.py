@@ -74,8 +74,8 @@ def main(out_path: str) -> int:
         os.environ.setdefault("YOLO_OFFLINE", "1")
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
         from sharesafe import backends
-        from sharesafe.pipeline import ExportOptions, export, scan
-        from sharesafe.review import Review
+        from sharesafe.jobs import check, default_review, make_safe
+        from sharesafe.policy import DEFAULT_PROFILE, load_profile
         from sharesafe.selftest import make_photo
 
         detectors = []
@@ -88,13 +88,19 @@ def main(out_path: str) -> int:
             except Exception as exc:  # noqa: BLE001 - reported to the caller, which fails the build
                 errors[name] = f"{type(exc).__name__}: {exc}"
         photo = make_photo(Path(tmp))
-        result = scan(photo, detectors)
+        checked = check(photo, detectors, load_profile(DEFAULT_PROFILE))
+        result = checked.scan
         errors.update({f"scan:{k}": v for k, v in result.detector_errors.items()})
         if result.error:
             errors["scan"] = result.error
         else:
-            done = export(result, Path(tmp) / "safe", Review(result), ExportOptions(), detectors)
-            if done.error:  # the export still ran (and was traced): a verdict, not a loading problem
+            made = make_safe(
+                checked, default_review(checked), Path(tmp) / "safe", detectors=detectors, force=True
+            )
+            done = made.export
+            if (
+                done is not None and done.error
+            ):  # the export still ran (and was traced): not a loading problem
                 notes["export"] = done.error
         try:  # the desktop app's imports count too (it is optional in a core-only checkout)
             import desktop.app  # noqa: F401

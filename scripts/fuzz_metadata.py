@@ -33,10 +33,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, PngImagePlugin
 
-from sharesafe.jobs import make_safe
+from sharesafe.jobs import default_review, judge, make_safe
 from sharesafe.metadata import leftover_metadata, read_metadata
 from sharesafe.pipeline import ExportOptions, ScanOptions, scan
-from sharesafe.review import Review
+from sharesafe.policy import load_profile
 from sharesafe.samples import exif_bytes, jpeg_bytes, street_scene, thumbnail_bytes
 
 #: Small pixel and byte budgets: a mutated header declaring a huge image is refused, not decoded.
@@ -146,11 +146,15 @@ def check_one(data: bytes, work: Path, index: int, report: Report) -> list[str]:
         problems.append(f"scan: {result.error}")
     if result.error is None:
         report.scanned_ok += 1
+        checked = judge(result, load_profile("strict"))
         for metadata_only in (False, True):
             out = work / f"out-{index}-{int(metadata_only)}"
             opts = ExportOptions(metadata_only=metadata_only, max_pixels=MAX_PIXELS, max_bytes=MAX_BYTES)
-            done = guarded("make_safe", lambda o=opts, d=out: make_safe(result, Review(result), d, options=o))
-            if done is None:
+            done = guarded(
+                "make_safe",
+                lambda o=opts, d=out: make_safe(checked, default_review(checked, o), d, o, force=True),
+            )
+            if done is None or done.export is None:  # type: ignore[attr-defined]
                 continue
             exported = done.export  # type: ignore[attr-defined]
             named = [p for p in out.glob("*") if "-safe" in p.name and ".audit." not in p.name]

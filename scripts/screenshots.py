@@ -228,8 +228,7 @@ def child(out: Path, work: Path, prefix: str, full: bool) -> int:
     from sharesafe.types import Box
 
     w.add_region(Box(60, 1040, 380, 1180))
-    w.act_preview.setChecked(True)
-    w._toggle_preview(True)
+    w.acts.preview.setChecked(True)  # the preview of the safe copy comes from a worker
     wait(w.previewReady, 30_000)
     shot("04-preview-of-result")
     w.make_safe()

@@ -15,26 +15,31 @@ import html
 import io
 import json
 import os
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 from sharesafe import __version__
 from sharesafe.fsutil import atomic_write
 from sharesafe.metadata.vocabulary import is_known_tag
-from sharesafe.policy import Decision, PolicyAssessment, ReviewState
-from sharesafe.types import Box, Category, ExportResult, Finding, MetadataItem, MetadataKind, ScanResult
-
-RECORD_VERSION = 1
-
-#: Categories whose label may be recognised text; the record shows the class, not the text.
-_TEXT_LIKE = frozenset(
-    {Category.TEXT, Category.PLATE, Category.CODE, Category.DOCUMENT, Category.SCREEN, Category.BADGE}
+from sharesafe.policy import Decision, PolicyAssessment
+from sharesafe.review import Decided, Review
+from sharesafe.types import (
+    SOLID_FILL_CATEGORIES,
+    Box,
+    ExportResult,
+    Finding,
+    MetadataItem,
+    MetadataKind,
+    ScanResult,
 )
+
+#: 2: findings are named by id ("f1"; "m1" for drawn regions), moved boxes and overrides are recorded.
+RECORD_VERSION = 2
+
 
 #: How each metadata kind is described when removed (never its value).
 _KIND_NOTE = {
@@ -47,30 +52,18 @@ _KIND_NOTE = {
 }
 
 
-class Decided:
-    """Stable strings for what happened to each finding."""
-
-    COVERED = "covered"
-    LEFT_BY_USER = "left_by_user"
-    MANUAL_REGION = "manual_region"
-    NOT_COVERED = "not_covered"
-
-    TEXT: ClassVar[dict[str, str]] = {
-        COVERED: "covered",
-        LEFT_BY_USER: "left by the user",
-        MANUAL_REGION: "manual region (covered)",
-        NOT_COVERED: "not covered",
-    }
-
-
 @dataclass(slots=True)
 class AuditEntry:
-    """One exported file: its scan, the export, and the policy's assessment (and the user's review)."""
+    """One exported file: its scan, the export, the policy's assessment and the user's review (None
+    when nothing was reviewed: every finding is then recorded as not covered)."""
 
     scan: ScanResult
     export: ExportResult
     assessment: PolicyAssessment
-    review: ReviewState | None = None
+    review: Review | None = None
+    #: The user had a copy written although the policy says "Do not share" (`clean --force`, or
+    #: confirmed in the app).
+    forced: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,11 +76,6 @@ class AuditPaths:
         return (self.json, self.csv, self.html)
 
 
-def audit_stem(output: Path) -> tuple[Path, str]:
-    """Folder and file stem for the record beside one safe copy: photo.safe.jpg -> photo.safe.audit.*"""
-    return output.parent, f"{output.stem}.audit"
-
-
 def batch_stem(now: datetime | None = None) -> str:
     stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
     return f"sharesafe-audit-{stamp}"
@@ -96,29 +84,13 @@ def batch_stem(now: datetime | None = None) -> str:
 # -- building the record ------------------------------------------------------------------------
 
 
-def _same(a: Finding, b: Finding) -> bool:
-    return a == b or (a.category is b.category and a.box.iou(b.box) >= 0.5)
-
-
-def _index_of(finding: Finding, pool: Sequence[Finding]) -> int | None:
-    for i, other in enumerate(pool):
-        if other == finding:
-            return i
-    for i, other in enumerate(pool):
-        if _same(other, finding):
-            return i
-    return None
-
-
-def _text_class(finding: Finding) -> str | None:
-    value = finding.extra.get("text_class")
-    return value if isinstance(value, str) and re.fullmatch(r"[a-z_]{1,32}", value) else None
-
-
 def _label(finding: Finding, full_detail: bool) -> str:
-    if full_detail or finding.category not in _TEXT_LIKE:
+    """The finding's label; for anything that may be readable, its class instead (what was read
+    must not reach the record)."""
+    if full_detail or finding.category not in SOLID_FILL_CATEGORIES:
         return finding.label
-    return _text_class(finding) or finding.category.value
+    text_class = finding.text_class
+    return text_class.value if text_class is not None else finding.category.value
 
 
 def _reasons_json(decision: Decision | None) -> list[dict[str, str]]:
@@ -128,22 +100,29 @@ def _reasons_json(decision: Decision | None) -> list[dict[str, str]]:
 
 
 def _finding_json(
-    index: int | None,
     finding: Finding,
-    decided: str,
+    detected: Box,
+    decided: Decided,
     decision: Decision | None,
     full_detail: bool,
 ) -> dict[str, Any]:
+    """One finding (or drawn region) of the record: `finding` carries the box that was covered,
+    `detected` the box the detector gave (they differ when the user moved it)."""
+    text_class = finding.text_class
+    moved = finding.box != detected
+    decision_text = decided.text + (" (box moved by the user)" if moved else "")
     out: dict[str, Any] = {
-        "index": index,
+        "id": finding.id,
         "category": finding.category.value,
         "label": _label(finding, full_detail),
-        "text_class": _text_class(finding),
+        "text_class": text_class.value if text_class is not None else None,
         "score": round(float(finding.score), 4),
         "box": finding.box.as_list(),
+        "box_detected": detected.as_list() if moved else None,
+        "moved_by_user": moved,
         "detector": finding.detector,
-        "decision": decided,
-        "decision_text": Decided.TEXT[decided],
+        "decision": decided.value,
+        "decision_text": decision_text,
         "severity": decision.severity.value if decision else None,
         "action": decision.action.value if decision else None,
         "reasons": _reasons_json(decision),
@@ -152,6 +131,35 @@ def _finding_json(
         out["detail"] = finding.detail
         out["extra"] = {k: str(v) for k, v in finding.extra.items()}
     return out
+
+
+def _findings_json(entry: AuditEntry, full_detail: bool) -> list[dict[str, Any]]:
+    """Every finding with the decision the review holds for it, then every region the user drew:
+    each named by its id, as the review and the export name it."""
+    review, assessment = entry.review, entry.assessment
+    out: list[dict[str, Any]] = []
+    for finding in entry.scan.findings:
+        decision = assessment.decision_for(finding.id)
+        if review is None:
+            out.append(_finding_json(finding, finding.box, Decided.NOT_COVERED, decision, full_detail))
+            continue
+        shown = finding.with_box(review.box(finding.id))
+        out.append(_finding_json(shown, finding.box, review.decision(finding.id), decision, full_detail))
+    for region in review.manual_findings if review is not None else ():
+        out.append(_finding_json(region, region.box, Decided.MANUAL_REGION, None, full_detail))
+    return out
+
+
+def _override_json(entry: AuditEntry) -> dict[str, Any] | None:
+    if not entry.forced:
+        return None
+    why = entry.assessment.unfixable
+    return {
+        "forced": True,
+        "text": "The policy says this photo should not be shared"
+        + (f" ({'; '.join(why)})" if why else "")
+        + "; the user had a copy written anyway.",
+    }
 
 
 def _unknown_note(items: Sequence[MetadataItem]) -> str:
@@ -217,35 +225,7 @@ def _scrub(message: str | None, *paths: Path | None, items: Sequence[MetadataIte
 
 def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
     scan, export, assessment = entry.scan, entry.export, entry.assessment
-    review = entry.review or ReviewState()
-    findings: list[dict[str, Any]] = []
-    covered_used: set[int] = set()
-    for i, finding in enumerate(scan.findings):
-        decision = assessment.findings[i] if i < len(assessment.findings) else None
-        free = [j for j in range(len(export.covered)) if j not in covered_used]
-        hit = _index_of(finding, [export.covered[j] for j in free])
-        if hit is not None:
-            covered_used.add(free[hit])
-            decided = Decided.MANUAL_REGION if finding.category is Category.MANUAL else Decided.COVERED
-        elif i in review.left or _index_of(finding, export.left) is not None:
-            decided = Decided.LEFT_BY_USER
-        else:
-            decided = Decided.NOT_COVERED
-        findings.append(_finding_json(i, finding, decided, decision, full_detail))
-    # Regions covered that the scan did not report: the user's own (manual) regions.
-    manual_boxes: list[Box] = []
-    for j, finding in enumerate(export.covered):
-        if j in covered_used:
-            continue
-        decided = Decided.MANUAL_REGION if finding.category is Category.MANUAL else Decided.COVERED
-        if finding.category is Category.MANUAL:
-            manual_boxes.append(finding.box)
-        findings.append(_finding_json(None, finding, decided, None, full_detail))
-    for box in review.manual:
-        if any(box == b for b in manual_boxes):
-            continue
-        manual = Finding(Category.MANUAL, "manual", 1.0, box, "user")
-        findings.append(_finding_json(None, manual, Decided.MANUAL_REGION, None, full_detail))
+    findings = _findings_json(entry, full_detail)
 
     removed_counts, removed_notes = _metadata_summary(export.metadata_removed)
     leftover_counts, _ = _metadata_summary(export.leftover)
@@ -287,6 +267,7 @@ def _file_record(entry: AuditEntry, full_detail: bool) -> dict[str, Any]:
         "profile": {"name": assessment.profile, "title": assessment.profile_title},
         "verdict": assessment.verdict.value,
         "verdict_text": assessment.verdict.text,
+        "override": _override_json(entry),
         "policy_notes": list(assessment.notes),
         "findings": findings,
         "findings_left_against_policy": sum(
@@ -347,7 +328,8 @@ _CSV_COLUMNS = [
     "profile",
     "verdict",
     "verified",
-    "finding_index",
+    "forced",
+    "finding_id",
     "category",
     "label",
     "text_class",
@@ -356,6 +338,7 @@ _CSV_COLUMNS = [
     "y1",
     "x2",
     "y2",
+    "moved_by_user",
     "decision",
     "severity",
     "action",
@@ -391,15 +374,16 @@ def render_csv(record: dict[str, Any]) -> str:
             f["profile"]["name"],
             f["verdict"],
             "yes" if f["verification"]["verified"] else "no",
+            "yes" if f["override"] else "no",
         ]
         rows = f["findings"] or [None]
         for finding in rows:
             if finding is None:
-                cells = ["", "", "", "", "", "", "", "", "", "no findings", "", "", "", ""]
+                cells = ["", "", "", "", "", "", "", "", "", "", "no findings", "", "", "", ""]
             else:
                 x1, y1, x2, y2 = finding["box"]
                 cells = [
-                    finding["index"],
+                    finding["id"],
                     finding["category"],
                     finding["label"],
                     finding["text_class"],
@@ -408,6 +392,7 @@ def render_csv(record: dict[str, Any]) -> str:
                     y1,
                     x2,
                     y2,
+                    "yes" if finding["moved_by_user"] else "no",
                     finding["decision"],
                     finding["severity"],
                     finding["action"],
@@ -490,6 +475,8 @@ def _file_html(f: dict[str, Any]) -> str:
         ("Export mode", _e(f["output"]["mode"])),
         ("Verification", f'<span class="{ver_class}">{_e(ver["text"])}</span>'),
     ]
+    if f["override"]:
+        rows.append(("Override", f'<span class="bad">{_e(f["override"]["text"])}</span>'))
     if f["error"]:
         rows.append(("Error", f'<span class="bad">{_e(f["error"])}</span>'))
     if f["findings_left_against_policy"]:
@@ -518,14 +505,14 @@ def _file_html(f: dict[str, Any]) -> str:
             "<th>Decision</th><th>Severity</th><th>Why (policy)</th></tr>"
         )
         body = []
-        for n, item in enumerate(f["findings"], start=1):
+        for item in f["findings"]:
             what = _e(item["category"])
             if item["label"] and item["label"] != item["category"]:
                 what += f" <span class='meta'>({_e(item['label'])})</span>"
             sev = item["severity"] or ""
             reasons = _reasons_html(item["reasons"])
             body.append(
-                f"<tr><td class='num'>{n}</td><td>{what}</td><td class='box'>{_e(', '.join(map(str, item['box'])))}"
+                f"<tr><td>{_e(item['id'])}</td><td>{what}</td><td class='box'>{_e(', '.join(map(str, item['box'])))}"
                 f"</td><td class='num'>{item['score']:.2f}</td><td>{_e(item['decision_text'])}</td>"
                 f"<td class='sev sev-{_e(sev)}'>{_e(sev)}</td>"
                 f"<td>{reasons}</td></tr>"
@@ -594,30 +581,42 @@ def write_audit(
     full_detail: bool = False,
     now: datetime | None = None,
     overwrite: bool = False,
+    exact: bool = False,
 ) -> AuditPaths:
     """Write `stem`.json, `stem`.csv and `stem`.html into `directory`; one record for all entries.
 
-    An existing record is never replaced unless `overwrite`: the stem becomes `stem-2`, `stem-3`...
+    An existing record is never replaced unless `overwrite`: the stem becomes `stem-2`, `stem-3`...,
+    or with `exact` FileExistsError is raised. The JSON file is created exclusively (a hard link that
+    fails when the name appeared meanwhile), so two writers never both take one stem.
     """
     record = build_record(entries, full_detail=full_detail, now=now)
+    texts = (
+        json.dumps(record, indent=2, ensure_ascii=False) + "\n",
+        render_csv(record),
+        render_html(record),
+    )
 
     def named(s: str) -> AuditPaths:
         return AuditPaths(directory / f"{s}.json", directory / f"{s}.csv", directory / f"{s}.html")
 
     paths = named(stem)
     n = 2
-    while not overwrite and any(p.exists() for p in paths.all()):
+    while True:
+        if overwrite:
+            for path, text in zip(paths.all(), texts, strict=True):
+                _atomic_write(path, text)
+            return paths
+        if not any(p.exists() for p in paths.all()):
+            try:
+                atomic_write(paths.json, texts[0].encode("utf-8"), overwrite=False)  # claims the stem
+            except FileExistsError:
+                if exact:
+                    raise
+            else:
+                _atomic_write(paths.csv, texts[1])
+                _atomic_write(paths.html, texts[2])
+                return paths
+        elif exact:
+            raise FileExistsError(str(paths.json))
         paths = named(f"{stem}-{n}")
         n += 1
-    _atomic_write(paths.json, json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    _atomic_write(paths.csv, render_csv(record))
-    _atomic_write(paths.html, render_html(record))
-    return paths
-
-
-def write_audit_beside(entry: AuditEntry, *, full_detail: bool = False) -> AuditPaths:
-    """Write the record for one export beside its safe copy (photo.safe.jpg -> photo.safe.audit.*)."""
-    if entry.export.output is None:
-        raise ValueError("the export wrote no file; there is nothing to write the record beside")
-    directory, stem = audit_stem(entry.export.output)
-    return write_audit([entry], directory, stem, full_detail=full_detail)

@@ -11,33 +11,40 @@ import importlib
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from sharesafe import __version__, audit, backends
+from sharesafe import __version__, backends
 from sharesafe.detector import Detector
 from sharesafe.errors import ShareSafeError
 from sharesafe.fsutil import atomic_write
 from sharesafe.image import DEFAULT_MAX_PIXELS
-from sharesafe.jobs import OutputFolder, make_safe, source_sha256
-from sharesafe.pipeline import NOT_SAFE_DIR, ExportOptions, ScanOptions, collect_paths, scan
+from sharesafe.jobs import (
+    NOT_SAFE_DIR,
+    Checked,
+    Cleaned,
+    ExportOptions,
+    OutputFolder,
+    SafeCopy,
+    ScanOptions,
+    check_many,
+    clean_many,
+    collect_paths,
+    write_batch_record,
+)
 from sharesafe.policy import (
     DEFAULT_PROFILE,
-    Action,
-    PolicyAssessment,
+    Decision,
     PolicyError,
     Profile,
-    Reason,
     annotate_scan_json,
-    evaluate,
     load_profile,
     profile_sources,
     shadowed_user_files,
 )
 from sharesafe.redact import Shape, Style
-from sharesafe.review import Review
-from sharesafe.types import ExportResult, Risk, ScanResult
+from sharesafe.types import MetadataItem, MetadataKind, Risk
 
 EXIT_CLEAN = 0
 EXIT_RISKS = 1
@@ -73,7 +80,21 @@ def _add_detector_options(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("-r", "--recursive", action="store_true", help="look inside sub-folders too")
     p.add_argument("--json", action="store_true", help="print one JSON document instead of text")
+    p.add_argument(
+        "--why",
+        action="store_true",
+        help="give every reason the policy has for each finding and metadata item (by default: the "
+        "strongest one and how many more)",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=None,
+        metavar="N",
+        help="photos worked on at once (default: one per core, at most 4)",
+    )
     p.add_argument(
         "--policy",
         metavar="NAME",
@@ -130,6 +151,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="write new copies even of photos whose verified copy and audit record are already in --out "
         "(by default a rerun skips them, so an interrupted batch resumes)",
+    )
+    p_clean.add_argument(
+        "--force",
+        action="store_true",
+        help='write copies of photos the policy says not to share at all ("Do not share": covering '
+        "cannot fix them); the audit record says so",
     )
     p_clean.add_argument(
         "--full-detail",
@@ -189,88 +216,122 @@ def _progress(total: int, quiet: bool, desc: str) -> Any:
     return tqdm(total=total, desc=desc, unit="photo", file=sys.stderr, disable=quiet or total < 2 or None)
 
 
-def _file_json(
-    result: ScanResult,
-    exported: ExportResult | None = None,
-    assessment: PolicyAssessment | None = None,
-) -> dict[str, Any]:
-    doc = result.to_json()
-    if assessment is not None:
-        annotate_scan_json(doc, assessment)
-    if exported is not None:
-        doc["export"] = exported.to_json()
+def _file_json(item: Checked | Cleaned) -> dict[str, Any]:
+    if isinstance(item, Cleaned) and item.resumed is not None:
+        return {"path": str(item.path), "sha256": item.sha256, "error": None, "resumed": str(item.resumed)}
+    checked = item if isinstance(item, Checked) else item.checked
+    assert checked is not None
+    doc = annotate_scan_json(checked.scan.to_json(), checked.assessment)
+    copy = item.copy if isinstance(item, Cleaned) else None
+    if copy is not None:
+        doc["export"] = copy.export.to_json() if copy.export is not None else None
+        if copy.refused is not None:
+            doc["refused"] = copy.refused
+        if copy.forced:
+            doc["forced"] = True
     return doc
 
 
-def _first_per_document(reasons: Sequence[Reason]) -> list[Reason]:
-    seen: set[str] = set()
-    out = []
-    for r in reasons:
-        if r.citation.document.key not in seen:
-            seen.add(r.citation.document.key)
-            out.append(r)
-    return out
+def _reason_lines(decision: Decision, why: bool, indent: str) -> list[str]:
+    """The strongest reason with a count of the others, or (`why`) every reason."""
+    reasons = decision.reasons
+    if not reasons:
+        return []
+    if why:
+        return [f"{indent}- {r.text} [{r.citation}]" for r in reasons]
+    first = reasons[0]
+    more = f" (+{len(reasons) - 1} more: --why)" if len(reasons) > 1 else ""
+    return [f"{indent}- {first.text} [{first.citation}]{more}"]
 
 
-def _print_result(
-    result: ScanResult,
-    out: TextIO,
-    exported: ExportResult | None = None,
-    assessment: PolicyAssessment | None = None,
-) -> None:
+def _metadata_lines(items: Sequence[MetadataItem], decisions: Sequence[Decision], why: bool) -> list[str]:
+    """Metadata worth acting on, one line per kind (every item with `why`)."""
+    lines: list[str] = []
+    by_kind: dict[MetadataKind, list[tuple[MetadataItem, Decision | None]]] = {}
+    for j, m in enumerate(items):
+        decision = decisions[j] if j < len(decisions) else None
+        if m.risk.rank >= Risk.MEDIUM.rank or (decision is not None and decision.needs_fix):
+            by_kind.setdefault(m.kind, []).append((m, decision))
+    for kind, group in by_kind.items():
+        worst = max((d for _, d in group if d is not None), key=lambda d: d.severity.rank, default=None)
+        sev = f"{worst.severity.value:<5} " if worst is not None else ""
+        if why:
+            for m, _ in group:
+                lines.append(f"       {sev}{m.risk.value:<6} {m.group} {m.tag}: {m.value}  - {m.why}")
+        else:
+            tags = ", ".join(dict.fromkeys(m.tag for m, _ in group))
+            lines.append(f"       {sev}metadata  {kind.value}: {len(group)} item(s) ({tags})")
+        if worst is not None:
+            lines.extend(_reason_lines(worst, why, " " * 13))
+    return lines
+
+
+def _print_result(item: Checked | Cleaned, out: TextIO, why: bool = False) -> None:
+    if isinstance(item, Cleaned) and item.resumed is not None:
+        print(f"DONE   {item.path} -> {item.resumed} (verified copy and record already there)", file=out)
+        return
+    checked = item if isinstance(item, Checked) else item.checked
+    assert checked is not None
+    result, assessment = checked.scan, checked.assessment
     if result.error:
         print(f"ERROR  {result.path}: {result.error}", file=out)
         return
     status = "RISKS" if result.has_risks else "OK   "
     print(f"{status}  {result.path}  ({result.format} {result.width}x{result.height})", file=out)
-    if assessment is not None:
-        print(f"       verdict: {assessment.verdict.text} (policy {assessment.profile})", file=out)
-        for note in assessment.notes:
-            print(f"       note: {note}", file=out)
-    for i, f in enumerate(result.findings):
+    print(f"       verdict: {assessment.verdict.text} (policy {assessment.profile})", file=out)
+    for note in assessment.notes:
+        print(f"       note: {note}", file=out)
+    for f in result.findings:
         detail = f" '{f.detail}'" if f.detail else ""
-        decision = assessment.findings[i] if assessment is not None else None
+        decision = assessment.decision_for(f.id)
         sev = f"{decision.severity.value:<5} " if decision is not None else ""
-        print(
-            f"       {sev}{f.category.value:<9} {f.label}{detail}  score {f.score:.2f}  box {f.box.as_list()}",
-            file=out,
-        )
+        action = f"  -> {decision.action.value}" if decision is not None else ""
+        where = f"  score {f.score:.2f}  box {f.box.as_list()}" if why else ""
+        print(f"       {sev}{f.category.value:<9} {f.id:<4} {f.label}{detail}{action}{where}", file=out)
         if decision is not None:
             if decision.unfixable_because:
                 print(f"             cannot be fixed: {decision.unfixable_because}", file=out)
-            shown = _first_per_document(decision.reasons)
-            for r in shown:
-                print(f"             - {r.text} [{r.citation}]", file=out)
-            if len(shown) < len(decision.reasons):
-                hidden = len(decision.reasons) - len(shown)
-                print(f"             (+{hidden} more; see --json or `sharesafe policies show`)", file=out)
-    reasons_shown: set[str] = set()
-    for j, m in enumerate(result.metadata):
-        decision = assessment.metadata[j] if assessment is not None else None
-        if m.risk.rank >= Risk.MEDIUM.rank or (decision is not None and decision.needs_fix):
-            sev = f"{decision.severity.value:<5} " if decision is not None else ""
-            print(f"       {sev}{m.risk.value:<6} {m.group} {m.tag}: {m.value}  - {m.why}", file=out)
-            if decision is not None and decision.reasons and m.kind.value not in reasons_shown:
-                reasons_shown.add(m.kind.value)
-                r = decision.reasons[0]
-                more = f" (+{len(decision.reasons) - 1} more)" if len(decision.reasons) > 1 else ""
-                print(f"             - {r.text} [{r.citation}]{more}", file=out)
+            for line in _reason_lines(decision, why, " " * 13):
+                print(line, file=out)
+    for line in _metadata_lines(result.metadata, assessment.metadata, why):
+        print(line, file=out)
     for name, message in result.detector_errors.items():
         print(f"       detector {name} failed: {message}", file=out)
-    if exported is not None:
-        if exported.ok:
-            print(f"       -> {exported.output} (verified clean)", file=out)
-        else:
-            kept = f" (unverified copy kept as {exported.unsafe_copy})" if exported.unsafe_copy else ""
-            print(f"       -> NOT SAFE: {exported.error}{kept}", file=out)
+    copy = item.copy if isinstance(item, Cleaned) else None
+    if copy is not None:
+        _print_copy(copy, out)
 
 
-def _exit_code(results: Sequence[ScanResult], exports: Sequence[ExportResult] = ()) -> int:
-    if any(r.error for r in results) or any(e.error for e in exports):
+def _print_copy(copy: SafeCopy, out: TextIO) -> None:
+    exported = copy.export
+    if exported is None:
+        print(
+            f"       -> NOT WRITTEN: {copy.checked.verdict.text}: {copy.refused}. "
+            "Covering cannot fix this photo; --force writes a copy anyway (the audit record says so).",
+            file=out,
+        )
+        return
+    forced = " - written with --force although the policy says do not share" if copy.forced else ""
+    if exported.ok:
+        print(f"       -> {exported.output} (verified clean){forced}", file=out)
+    else:
+        kept = f" (unverified copy kept as {exported.unsafe_copy})" if exported.unsafe_copy else ""
+        print(f"       -> NOT SAFE: {exported.error}{kept}", file=out)
+
+
+def _exit_code(items: Sequence[Checked | Cleaned]) -> int:
+    failed = risky = False
+    for item in items:
+        checked = item if isinstance(item, Checked) else item.checked
+        copy = item.copy if isinstance(item, Cleaned) else None
+        if checked is None:
+            continue  # resumed: done before
+        failed = failed or checked.scan.error is not None
+        failed = failed or (copy is not None and copy.export is not None and copy.export.error is not None)
+        risky = risky or checked.scan.has_risks
+    if failed:
         return EXIT_FAILED
-    if any(r.has_risks for r in results):
-        return EXIT_RISKS
-    return EXIT_CLEAN
+    return EXIT_RISKS if risky else EXIT_CLEAN
 
 
 def _out_inside_inputs(out_dir: Path, inputs: Sequence[Path]) -> Path | None:
@@ -284,10 +345,6 @@ def _out_inside_inputs(out_dir: Path, inputs: Sequence[Path]) -> Path | None:
     return None
 
 
-def _resumed_json(path: Path, sha256: str, copy: Path) -> dict[str, Any]:
-    return {"path": str(path), "sha256": sha256, "error": None, "resumed": str(copy)}
-
-
 def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: bool) -> int:
     if do_export:
         inside = _out_inside_inputs(args.out, args.paths)
@@ -298,6 +355,9 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
                 file=err,
             )
             return EXIT_USAGE
+    if args.jobs is not None and args.jobs < 1:
+        print("error: --jobs must be 1 or more", file=err)
+        return EXIT_USAGE
     skipped: list[tuple[Path, str]] = []
     paths = collect_paths(args.paths, args.recursive, skipped=skipped)
     missing = [p for p in args.paths if not p.exists()]
@@ -324,74 +384,56 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
         print(f"error: {exc}", file=err)
         return EXIT_USAGE
     scan_opts = ScanOptions(max_pixels=args.max_pixels)
-    export_opts = None
-    if do_export:
-        export_opts = ExportOptions(
-            style=Style(args.style),
-            shape=Shape(args.shape),
-            metadata_only=args.metadata_only,
-            output_format=args.format,
-            embed_srgb=args.srgb,
-            rescan=not args.no_rescan,
-            max_pixels=args.max_pixels,
-        )
-    results: list[ScanResult] = []
-    exports: list[ExportResult] = []
+    items: list[Checked | Cleaned] = []
     docs: list[dict[str, Any]] = []
-    entries: list[audit.AuditEntry] = []
-    resumed = 0
     quiet = args.quiet or args.json or not err.isatty()
     with contextlib.ExitStack() as stack:
-        folder = stack.enter_context(OutputFolder.open(args.out)) if do_export else None
-        for line in folder.cleaned if folder is not None else ():
-            print(f"note: {line}", file=err)
         bar = stack.enter_context(_progress(len(paths), quiet, "cleaning" if do_export else "scanning"))
-        for path in paths:
-            if folder is not None and not args.redo:
-                sha = source_sha256(path)
-                copy = folder.already_safe(sha) if sha else None
-                if sha and copy is not None:
-                    resumed += 1
-                    if args.json:
-                        docs.append(_resumed_json(path, sha, copy))
-                    else:
-                        bar.clear()
-                        print(f"DONE   {path} -> {copy} (verified copy and record already there)", file=out)
-                    bar.update(1)
-                    continue
-            result = scan(path, detectors, scan_opts)
-            results.append(result)
-            assessment = evaluate(result, profile)
-            exported = None
-            if export_opts is not None:
-                review = Review(result, style=export_opts.style, shape=export_opts.shape)
-                # The profile decides what is covered by default: "cover" yes, "ask"/"none" no.
-                review.cover = [d.action is Action.COVER for d in assessment.findings]
-                if export_opts.metadata_only:
-                    review.cover = [False] * len(result.findings)
-                made = make_safe(
-                    result,
-                    review,
-                    args.out,
-                    assessment=assessment,
-                    options=export_opts,
-                    detectors=detectors,
-                    full_detail=args.full_detail,
-                )
-                exported = made.export
-                exports.append(exported)
-                if made.audit_error:
-                    print(f"warning: {path}: {made.audit_error}", file=err)
-                if exported.output is not None or exported.unsafe_copy is not None:
-                    entries.append(made.entry)
+        batch: Iterator[Checked | Cleaned]
+        if do_export:
+            folder = stack.enter_context(OutputFolder.open(args.out))
+            for line in folder.cleaned:
+                print(f"note: {line}", file=err)
+            export_opts = ExportOptions(
+                style=Style(args.style),
+                shape=Shape(args.shape),
+                metadata_only=args.metadata_only,
+                output_format=args.format,
+                embed_srgb=args.srgb,
+                rescan=not args.no_rescan,
+                max_pixels=args.max_pixels,
+            )
+            batch = clean_many(
+                paths,
+                detectors,
+                profile,
+                folder,
+                scan_options=scan_opts,
+                options=export_opts,
+                redo=args.redo,
+                force=args.force,
+                full_detail=args.full_detail,
+                workers=args.jobs,
+            )
+        else:
+            batch = check_many(paths, detectors, profile, scan_opts, workers=args.jobs)
+        for item in batch:
+            items.append(item)
+            copy = item.copy if isinstance(item, Cleaned) else None
+            if copy is not None and copy.audit_error:
+                print(f"warning: {item.path}: {copy.audit_error}", file=err)
             if args.json:
-                docs.append(_file_json(result, exported, assessment))
+                docs.append(_file_json(item))
             else:
                 bar.clear()
-                _print_result(result, out, exported, assessment)
+                _print_result(item, out, args.why)
             bar.update(1)
-    if len(entries) > 1:
-        _write_audit(err, entries, args.out, audit.batch_stem(), args.full_detail)
+    copies = [i.copy for i in items if isinstance(i, Cleaned) and i.copy is not None]
+    if do_export:
+        try:
+            write_batch_record(copies, args.out, full_detail=args.full_detail)
+        except OSError as exc:
+            print(f"warning: could not write the batch audit record in {args.out}: {exc}", file=err)
     if args.json:
         doc: dict[str, Any] = {"files": docs}
         if skipped:
@@ -399,35 +441,39 @@ def _run_scan(args: argparse.Namespace, out: TextIO, err: TextIO, do_export: boo
         json.dump(doc, out, indent=2)
         out.write("\n")
     else:
-        failed = sum(1 for r in results if r.error)
-        risky = sum(1 for r in results if r.has_risks)
-        summary = f"{len(results) + resumed} files: {risky} with risks, {failed} failed"
-        if do_export:
-            good = sum(1 for e in exports if e.ok)
-            unsafe = sum(1 for e in exports if e.unsafe_copy is not None)
-            summary += f"; {good} safe copies written to {args.out}"
-            if resumed:
-                summary += f"; {resumed} already done (skipped; --redo writes new copies)"
-            if unsafe:
-                summary += f"; {unsafe} NOT safe (kept in {args.out / NOT_SAFE_DIR}, do not share)"
-        if skipped:
-            summary += f"; {len(skipped)} skipped (listed above)"
-        print(summary, file=out)
-    return _exit_code(results, exports)
+        print(_summary(items, copies, skipped, args.out if do_export else None), file=out)
+    return _exit_code(items)
 
 
-def _write_audit(
-    err: TextIO,
-    entries: list[audit.AuditEntry],
-    directory: Path,
-    stem: str,
-    full_detail: bool,
-    overwrite: bool = False,
-) -> None:
-    try:
-        audit.write_audit(entries, directory, stem, full_detail=full_detail, overwrite=overwrite)
-    except OSError as exc:
-        print(f"warning: could not write the audit record {directory / stem}.*: {exc}", file=err)
+def _summary(
+    items: Sequence[Checked | Cleaned],
+    copies: Sequence[SafeCopy],
+    skipped: Sequence[tuple[Path, str]],
+    out_dir: Path | None,
+) -> str:
+    checked = [i if isinstance(i, Checked) else i.checked for i in items]
+    done = [c for c in checked if c is not None]
+    failed = sum(1 for c in done if c.scan.error)
+    risky = sum(1 for c in done if c.scan.has_risks)
+    summary = f"{len(items)} files: {risky} with risks, {failed} failed"
+    if out_dir is not None:
+        good = sum(1 for c in copies if c.ok)
+        unsafe = sum(1 for c in copies if c.export is not None and c.export.unsafe_copy is not None)
+        refused = sum(1 for c in copies if c.refused is not None)
+        forced = sum(1 for c in copies if c.forced and c.ok)
+        resumed = len(items) - len(done)
+        summary += f"; {good} safe copies written to {out_dir}"
+        if forced:
+            summary += f" ({forced} with --force against a 'Do not share' verdict)"
+        if resumed:
+            summary += f"; {resumed} already done (skipped; --redo writes new copies)"
+        if refused:
+            summary += f"; {refused} not written (Do not share; --force writes them anyway)"
+        if unsafe:
+            summary += f"; {unsafe} NOT safe (kept in {out_dir / NOT_SAFE_DIR}, do not share)"
+    if skipped:
+        summary += f"; {len(skipped)} skipped (listed above)"
+    return summary
 
 
 def _run_policies(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -557,6 +603,7 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     base: Path = args.out
     samples = write_samples(base / "samples")
+    args.jobs = None
     detectors = [] if args.no_detectors else _load_detectors(args, err)
     print(
         f"sample photos written to {base / 'samples'}; detectors: "
@@ -565,30 +612,26 @@ def _run_demo(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     )
     profile = load_profile(DEFAULT_PROFILE)
     files: list[dict[str, Any]] = []
-    entries: list[audit.AuditEntry] = []
+    copies: list[SafeCopy] = []
     with OutputFolder.open(base / "safe") as folder:
         for line in folder.cleaned:
             print(f"note: {line}", file=err)
-    for path in samples:
-        result = scan(path, detectors)
-        assessment = evaluate(result, profile)
-        exported = None
-        if result.ok:
-            review = Review(result)
-            review.cover = [d.action is Action.COVER for d in assessment.findings]
-            copy = make_safe(result, review, base / "safe", assessment=assessment, detectors=detectors)
-            exported = copy.export
-            if exported.output is not None or exported.unsafe_copy is not None:
-                entries.append(copy.entry)
-        _print_result(result, out, exported, assessment)
-        files.append(_file_json(result, exported, assessment))
+        for item in clean_many(samples, detectors, profile, folder, redo=True):
+            _print_result(item, out)
+            files.append(_file_json(item))
+            if item.copy is not None:
+                copies.append(item.copy)
     report = base / "report.json"
     atomic_write(report, (json.dumps({"files": files}, indent=2) + "\n").encode(), overwrite=True)
-    made = sum(1 for f in files if f.get("export", {}).get("verified"))
+    made = sum(1 for c in copies if c.ok)
     print(f"\n{made} safe copies in {base / 'safe'}; report: {report}", file=out)
-    if entries:
-        _write_audit(err, entries, base / "audit", "demo-audit", False, overwrite=True)
-        print(f"audit record: {base / 'audit' / 'demo-audit.html'} (.json, .csv)", file=out)
+    try:
+        record = write_batch_record(copies, base / "audit", stem="demo-audit")
+    except OSError as exc:
+        print(f"warning: could not write the audit record in {base / 'audit'}: {exc}", file=err)
+        record = None
+    if record is not None:
+        print(f"audit record: {record.html} (.json, .csv)", file=out)
     return EXIT_CLEAN if made else EXIT_FAILED
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
-import numpy as np
-
 from sharesafe.types import Box, Category, Finding
 
 #: Padding per side as a fraction of the box size. Privacy over-redacts: faces grow most because
@@ -21,20 +19,6 @@ PADDING: Mapping[Category, float] = {
 DEFAULT_PADDING = 0.08
 #: Minimum padding in pixels, so tiny boxes (far-away faces, small print) still get a margin.
 MIN_PADDING_PX = 3
-
-
-def covered_share(box: Box, regions: Iterable[Box]) -> float:
-    """Share of `box`'s area inside the union of `regions` (exact: rasterised on the box's own grid).
-    An empty box has nothing inside anything: 0.0."""
-    if box.is_empty:
-        return 0.0
-    mask = np.zeros((box.height, box.width), dtype=bool)
-    for r in regions:
-        x1, y1 = max(r.x1, box.x1) - box.x1, max(r.y1, box.y1) - box.y1
-        x2, y2 = min(r.x2, box.x2) - box.x1, min(r.y2, box.y2) - box.y1
-        if x2 > x1 and y2 > y1:
-            mask[y1:y2, x1:x2] = True
-    return float(mask.mean())
 
 
 def pad(finding: Finding, width: int, height: int, scale: float = 1.0) -> Finding:
@@ -93,7 +77,8 @@ def merge(findings: Iterable[Finding], iou_threshold: float = 0.4) -> list[Findi
 def postprocess(
     findings: Iterable[Finding], width: int, height: int, padding_scale: float = 1.0
 ) -> list[Finding]:
-    """Clip, pad and merge raw detector findings for an image of `width` x `height`."""
+    """Clip, pad and merge raw detector findings for an image of `width` x `height`. The result has no
+    ids yet: the scan that collects it gives them (`ScanResult.ensure_ids`)."""
     clipped = []
     for f in findings:
         box = Box.from_xyxy(f.box.x1, f.box.y1, f.box.x2, f.box.y2, width, height)

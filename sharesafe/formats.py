@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-
 JPEG = "JPEG"
 PNG = "PNG"
 WEBP = "WEBP"
@@ -14,7 +12,6 @@ BMP = "BMP"
 AVIF = "AVIF"
 
 #: Formats ShareSafe can open and export from.
-SUPPORTED = frozenset({JPEG, PNG, WEBP, TIFF, HEIF, GIF, BMP, AVIF})
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"mif1", b"msf1", b"heif"}
 _AVIF_BRANDS = {b"avif", b"avis"}
@@ -44,12 +41,6 @@ def sniff(head: bytes) -> str | None:
         if brands & _HEIF_BRANDS or brands & _AVIF_BRANDS:
             return HEIF
     return None
-
-
-def sniff_file(path: str | os.PathLike[str]) -> str | None:
-    """Sniff the format of the file at `path`."""
-    with open(path, "rb") as fh:
-        return sniff(fh.read(64))
 
 
 #: File extension used for an export in each format.

@@ -5,10 +5,9 @@ from __future__ import annotations
 import logging
 import stat
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from sharesafe.errors import (
     UnsupportedFormatError,
     readable,
 )
-from sharesafe.findings import covered_share, postprocess
+from sharesafe.findings import postprocess
 from sharesafe.fsutil import (
     DEFAULT_MAX_BYTES,
     link_new,
@@ -31,6 +30,7 @@ from sharesafe.fsutil import (
     unique_path,
     write_part,
 )
+from sharesafe.geometry import covered_share
 from sharesafe.image import DEFAULT_MAX_PIXELS, load_image_bytes
 from sharesafe.metadata import leftover_metadata, read_metadata, strip_lossless
 from sharesafe.redact import Shape, Style, cover
@@ -39,18 +39,6 @@ from sharesafe.review import Review
 from sharesafe.types import ExportResult, Finding, ScanResult
 
 log = logging.getLogger(__name__)
-
-
-class Cancelled(Exception):
-    """Raised inside a batch when the caller's cancel flag is set."""
-
-
-class CancelFlag(Protocol):
-    def is_set(self) -> bool: ...
-
-
-#: progress(done, total, path_just_finished)
-ProgressCallback = Callable[[int, int, Path], None]
 
 
 @dataclass(slots=True)
@@ -105,6 +93,7 @@ def scan(
         result.metadata = read_metadata(data, image.format)
         raw = run_detectors(image.pixels, detectors, result.detector_errors)
         result.findings = postprocess(raw, image.width, image.height, opts.padding_scale)
+        result.ensure_ids()  # from here on, every decision names a finding by its id
     except ShareSafeError as exc:
         result.error = str(exc)
     except MemoryError:
@@ -181,27 +170,6 @@ def collect_paths(
     return out
 
 
-def scan_many(
-    inputs: Iterable[str | Path],
-    detectors: Sequence[Detector] = (),
-    *,
-    recursive: bool = False,
-    options: ScanOptions | None = None,
-    progress: ProgressCallback | None = None,
-    cancel: CancelFlag | None = None,
-) -> Iterator[ScanResult]:
-    """Scan every photo in `inputs` (files and folders), yielding one result per file in order.
-    Stops early (without raising) when `cancel.is_set()`."""
-    paths = collect_paths(inputs, recursive)
-    for done, path in enumerate(paths, start=1):
-        if cancel is not None and cancel.is_set():
-            return
-        result = scan(path, detectors, options)
-        if progress is not None:
-            progress(done, len(paths), path)
-        yield result
-
-
 def _export_name(source: Path, suffix: str, fmt: str) -> tuple[str, str]:
     return f"{source.stem}{suffix}", formats.EXTENSIONS[fmt]
 
@@ -230,7 +198,8 @@ def verify_export(
     """Re-scan written bytes with the same detectors.
 
     Returns (everything the re-scan found, the problems): a problem is a finding still at least half
-    inside a covered region, or one that matches nothing the user saw when deciding."""
+    inside a covered region, or one that matches nothing the user saw when deciding (what the first
+    scan found, where it found it and where the user moved it)."""
     image = load_image_bytes(data, max_pixels)
     errors: dict[str, str] = {}
     raw = run_detectors(image.pixels, detectors, errors)
@@ -238,13 +207,14 @@ def verify_export(
         raise UnsafeExportError(
             "the re-scan of the export failed: " + "; ".join(f"{k}: {v}" for k, v in errors.items())
         )
-    rescan = postprocess(raw, image.width, image.height)
+    # The re-scan's findings are not the scan's: they get ids of their own ("r1", "r2", ...).
+    rescan = [f.with_id(f"r{i}") for i, f in enumerate(postprocess(raw, image.width, image.height), 1)]
     regions = review.regions()
     # A solid rectangle leaves nothing of what was under it; blur, pixelation and ellipses (whose
     # corners stay) can leave something for a detector to find.
     solid = [box for box, style in regions if style is Style.FILL and review.shape is Shape.RECTANGLE]
     soft = [box for box, style in regions if box not in solid]
-    seen = [*review.left_findings, *review.covered_findings]
+    seen = [*review.scan.findings, *review.findings]
     problems: list[Finding] = []
     for f in rescan:
         if solid and covered_share(f.box, solid) >= 0.5:
@@ -275,7 +245,7 @@ BeforeNaming = Callable[[ExportResult, Path], Callable[[], None]]
 def export(
     result: ScanResult,
     out_dir: str | Path,
-    review: Review | None = None,
+    review: Review,
     options: ExportOptions | None = None,
     detectors: Sequence[Detector] = (),
     before_naming: BeforeNaming | None = None,
@@ -287,7 +257,6 @@ def export(
     `before_naming` called just before. Not verified: it is kept as `NOT-SAFE/NAME.unverified.jpg`
     (`unsafe_copy`), never under a safe name. The original is never touched."""
     opts = options or ExportOptions()
-    review = review or Review(result, style=opts.style, shape=opts.shape)
     out_dir = Path(out_dir)
     res = ExportResult(source=result.path, output=None, source_sha256=result.sha256)
     if result.error is not None:
@@ -425,16 +394,12 @@ __all__ = [
     "NOT_SAFE_DIR",
     "UNVERIFIED_MARK",
     "BeforeNaming",
-    "CancelFlag",
-    "Cancelled",
     "ExportOptions",
-    "ProgressCallback",
     "ScanOptions",
     "collect_paths",
     "default_out_dir",
     "export",
     "run_detectors",
     "scan",
-    "scan_many",
     "verify_export",
 ]

@@ -31,7 +31,6 @@ from sharesafe.policy_load import (
     user_policy_dir,
 )
 from sharesafe.policy_model import (
-    TEXT_CLASSES,
     Action,
     Citation,
     Combination,
@@ -43,12 +42,10 @@ from sharesafe.policy_model import (
     SetAside,
     Severity,
 )
-from sharesafe.review import Review
-from sharesafe.types import Box, Finding, MetadataItem, ScanResult
+from sharesafe.types import Finding, MetadataItem, ScanResult, TextClass
 
 __all__ = [
     "DEFAULT_PROFILE",
-    "TEXT_CLASSES",
     "Action",
     "Citation",
     "Combination",
@@ -59,10 +56,10 @@ __all__ = [
     "PolicyError",
     "Profile",
     "Reason",
-    "ReviewState",
     "Rule",
     "SetAside",
     "Severity",
+    "TextClass",
     "Verdict",
     "annotate_scan_json",
     "builtin_names",
@@ -97,24 +94,6 @@ _VERDICT_TEXT = {
 
 
 @dataclass(slots=True)
-class ReviewState:
-    """What the user changed in review: findings they unticked and regions they drew themselves."""
-
-    #: Indexes into `ScanResult.findings` the user chose to leave uncovered.
-    left: frozenset[int] = frozenset()
-    #: Regions the user drew to cover, in upright pixel coordinates.
-    manual: tuple[Box, ...] = ()
-
-    @classmethod
-    def from_review(cls, review: Review) -> ReviewState:
-        """The state of a `sharesafe.review.Review` (the front ends' editable review)."""
-        return cls(
-            left=frozenset(i for i, covered in enumerate(review.cover) if not covered),
-            manual=tuple(review.manual),
-        )
-
-
-@dataclass(slots=True)
 class Decision:
     """What the profile says about one finding or one metadata item."""
 
@@ -126,7 +105,8 @@ class Decision:
     #: Why covering cannot fix it (set when `fixable` is False).
     unfixable_because: str | None = None
     combinations: tuple[str, ...] = ()
-    left_by_user: bool = False
+    #: The finding this decision is about (`Finding.id`); None for a metadata item.
+    finding_id: str | None = None
 
     @property
     def needs_fix(self) -> bool:
@@ -144,14 +124,13 @@ class Decision:
             out["unfixable_because"] = self.unfixable_because
         if self.combinations:
             out["combinations"] = list(self.combinations)
-        if self.left_by_user:
-            out["left_by_user"] = True
         return out
 
 
 @dataclass(slots=True)
 class PolicyAssessment:
-    """A profile's decisions on one scan, parallel to `scan.findings` and `scan.metadata`."""
+    """A profile's decisions on one scan: one per finding (in scan order, each naming its finding by
+    id: look one up with `decision_for`) and one per metadata item (in scan order)."""
 
     profile: str
     profile_title: str
@@ -165,9 +144,17 @@ class PolicyAssessment:
     def verdict_text(self) -> str:
         return self.verdict.text
 
-    def outstanding(self) -> list[int]:
-        """Indexes of block/warn findings the user chose to leave uncovered."""
-        return [i for i, d in enumerate(self.findings) if d.left_by_user and d.needs_fix]
+    def decision_for(self, finding_id: str) -> Decision | None:
+        """The decision about the finding with this id (None when the scan had no such finding)."""
+        for d in self.findings:
+            if d.finding_id == finding_id:
+                return d
+        return None
+
+    @property
+    def unfixable(self) -> list[str]:
+        """Why covering cannot make this photo shareable (one line per reason; empty when it can)."""
+        return list(dict.fromkeys(d.unfixable_because or "" for d in self.findings if not d.fixable))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -182,11 +169,6 @@ class PolicyAssessment:
         }
 
 
-def text_class_of(finding: Finding) -> str | None:
-    value = finding.extra.get("text_class")
-    return value if isinstance(value, str) else None
-
-
 def _label_matches(words: frozenset[str], finding: Finding) -> bool:
     """A label filter matches when the finding's label contains any of its words (any case)."""
     label = finding.label.lower()
@@ -196,7 +178,7 @@ def _label_matches(words: frozenset[str], finding: Finding) -> bool:
 def _rule_matches(rule: Rule, finding: Finding) -> bool:
     if rule.category is not finding.category:
         return False
-    if rule.text_classes and text_class_of(finding) not in rule.text_classes:
+    if rule.text_classes and finding.text_class not in rule.text_classes:
         return False
     return not rule.labels or _label_matches(rule.labels, finding)
 
@@ -204,7 +186,7 @@ def _rule_matches(rule: Rule, finding: Finding) -> bool:
 def _condition_matches(cond: Condition, finding: Finding) -> bool:
     if finding.category not in cond.categories:
         return False
-    if cond.text_classes and text_class_of(finding) not in cond.text_classes:
+    if cond.text_classes and finding.text_class not in cond.text_classes:
         return False
     return not cond.labels or _label_matches(cond.labels, finding)
 
@@ -217,12 +199,15 @@ def _dedupe(reasons: Iterable[Reason]) -> tuple[Reason, ...]:
 
 
 def _merge(rules: Sequence[Rule]) -> Decision:
+    """One decision from the rules that apply; the reasons of the strictest rules come first, so
+    `reasons[0]` is the strongest."""
     severity = max((r.severity for r in rules), key=lambda s: s.rank)
     action = max((r.action for r in rules), key=lambda a: a.rank)
+    strictest_first = sorted(rules, key=lambda r: (-r.severity.rank, -r.action.rank))
     return Decision(
         severity=severity,
         action=action,
-        reasons=_dedupe(x for r in rules for x in r.reasons),
+        reasons=_dedupe(x for r in strictest_first for x in r.reasons),
         rules=tuple(r.id for r in rules),
     )
 
@@ -244,6 +229,7 @@ def _decide_finding(finding: Finding, profile: Profile, image_area: int | None) 
         raise PolicyError(f"profile {profile.name!r} has no rule for category {finding.category.value!r}")
     chosen = _pick(matched)
     decision = _merge(chosen)
+    decision.finding_id = finding.id
     if image_area:
         share = finding.box.area / image_area
         for rule in chosen:
@@ -280,11 +266,15 @@ def _apply_combinations(
             fired.append(combo.id)
             for i in sorted(involved):
                 d = decisions[i]
+                stronger = combo.severity.rank >= d.severity.rank
                 if combo.severity.rank > d.severity.rank:
                     d.severity = combo.severity
                 if combo.action.rank > d.action.rank:
                     d.action = combo.action
-                d.reasons = _dedupe((*d.reasons, *combo.reasons))
+                # The combination's reasons lead when it is what makes the finding this serious.
+                d.reasons = _dedupe(
+                    (*combo.reasons, *d.reasons) if stronger else (*d.reasons, *combo.reasons)
+                )
                 d.rules = (*d.rules, combo.id)
                 d.combinations = (*d.combinations, combo.id)
                 if not combo.fixable:
@@ -295,12 +285,10 @@ def _apply_combinations(
     return fired
 
 
-def evaluate(scan: ScanResult, profile: Profile, review: ReviewState | None = None) -> PolicyAssessment:
-    """Decide every finding and metadata item of `scan` under `profile`, and give the verdict.
-
-    `review` (optional) marks the findings the user left uncovered; the verdict stays the policy's
-    view of the photo, and `PolicyAssessment.outstanding()` lists what the user left against it.
-    """
+def evaluate(scan: ScanResult, profile: Profile) -> PolicyAssessment:
+    """Decide every finding and metadata item of `scan` under `profile`, and give the verdict (the
+    policy's view of the photo; what the user then covers is the review's, `sharesafe.review`).
+    Findings without an id get one first (`ScanResult.ensure_ids`)."""
     if not scan.ok:
         return PolicyAssessment(
             profile=profile.name,
@@ -308,14 +296,11 @@ def evaluate(scan: ScanResult, profile: Profile, review: ReviewState | None = No
             verdict=Verdict.DO_NOT_SHARE,
             notes=[f"The file could not be checked: {scan.error}"],
         )
+    scan.ensure_ids()
     image_area = scan.width * scan.height if scan.width and scan.height else None
     decisions = [_decide_finding(f, profile, image_area) for f in scan.findings]
     fired = _apply_combinations(scan.findings, decisions, profile)
     meta = [_decide_metadata(m, profile) for m in scan.metadata]
-    if review is not None:
-        for i in review.left:
-            if 0 <= i < len(decisions):
-                decisions[i].left_by_user = True
     notes: list[str] = []
     everything = decisions + meta
     if any(not d.fixable for d in everything):
@@ -355,8 +340,10 @@ def annotate_scan_json(scan_json: dict[str, Any], assessment: PolicyAssessment) 
     scan_json["policy_notes"] = list(assessment.notes)
     if assessment.combinations:
         scan_json["combinations"] = list(assessment.combinations)
-    for key, decisions in (("findings", assessment.findings), ("metadata", assessment.metadata)):
-        items = scan_json.get(key) or []
-        for item, decision in zip(items, decisions, strict=False):
+    for item in scan_json.get("findings") or []:
+        decision = assessment.decision_for(str(item.get("id")))
+        if decision is not None:
             item.update(decision.to_json())
+    for item, decision in zip(scan_json.get("metadata") or [], assessment.metadata, strict=False):
+        item.update(decision.to_json())
     return scan_json

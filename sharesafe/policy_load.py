@@ -20,7 +20,6 @@ from sharesafe.errors import ShareSafeError
 from sharesafe.policy_model import (
     FINDING_ACTIONS,
     METADATA_ACTIONS,
-    TEXT_CLASSES,
     Action,
     Citation,
     Combination,
@@ -32,7 +31,7 @@ from sharesafe.policy_model import (
     SetAside,
     Severity,
 )
-from sharesafe.types import Category, MetadataKind
+from sharesafe.types import Category, MetadataKind, TextClass
 
 SCHEMA_VERSION = 1
 DEFAULT_PROFILE = "strict"
@@ -308,13 +307,14 @@ class _Checker:
                 found.append(reasons[key])
         return tuple(found)
 
-    def _filters(self, table: Mapping[str, Any], where: str) -> tuple[frozenset[str], frozenset[str]]:
-        text_classes: set[str] = set()
+    def _filters(self, table: Mapping[str, Any], where: str) -> tuple[frozenset[TextClass], frozenset[str]]:
+        text_classes: set[TextClass] = set()
+        known = {c.value: c for c in TextClass}
         for value in _as_list(table.get("text_class", [])):
-            if value not in TEXT_CLASSES:
-                self.error(f"{where}: unknown text_class {value!r}; known: {', '.join(sorted(TEXT_CLASSES))}")
+            if not isinstance(value, str) or value not in known:
+                self.error(f"{where}: unknown text_class {value!r}; known: {', '.join(sorted(known))}")
             else:
-                text_classes.add(value)
+                text_classes.add(known[value])
         labels: set[str] = set()
         for value in _as_list(table.get("label", [])):
             if not isinstance(value, str) or not value.strip():

@@ -9,12 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from sharesafe.types import Category, MetadataKind
-
-#: Text classes the text detector writes to `Finding.extra["text_class"]`.
-TEXT_CLASSES: frozenset[str] = frozenset(
-    {"police_marking", "protective_marking", "name_or_number", "plate", "address", "other"}
-)
+from sharesafe.types import Category, MetadataKind, TextClass
 
 
 class Severity(enum.StrEnum):
@@ -95,7 +90,7 @@ class Rule:
     reasons: tuple[Reason, ...]
     category: Category | None = None
     metadata: MetadataKind | None = None
-    text_classes: frozenset[str] = frozenset()
+    text_classes: frozenset[TextClass] = frozenset()
     #: Lower-case words; the rule applies when the finding's label contains any of them.
     labels: frozenset[str] = frozenset()
     #: A finding covering at least this share of the image cannot be fixed by covering it.
@@ -115,7 +110,7 @@ class Condition:
     """One part of a combination: some finding of these categories (text classes / labels)."""
 
     categories: frozenset[Category]
-    text_classes: frozenset[str] = frozenset()
+    text_classes: frozenset[TextClass] = frozenset()
     labels: frozenset[str] = frozenset()
 
 
@@ -161,9 +156,3 @@ class Profile:
     check_yourself: tuple[SetAside, ...] = ()
     members: tuple[str, ...] = ()
     reasons: tuple[Reason, ...] = field(default=(), repr=False)
-
-    def finding_rules(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.category is not None)
-
-    def metadata_rules(self) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.metadata is not None)

@@ -29,8 +29,6 @@ class Shape(enum.StrEnum):
     ELLIPSE = "ellipse"
 
 
-#: Default padding around every covered box, as a fraction of the box size per side.
-DEFAULT_PADDING = 0.15
 FILL_COLOUR = (0, 0, 0)
 
 

@@ -25,12 +25,12 @@ from sharesafe import backends
 from sharesafe.detector import Detector
 from sharesafe.fsutil import sha256_bytes
 from sharesafe.image import load_image
-from sharesafe.jobs import make_safe
+from sharesafe.jobs import Checked, check, default_review, make_safe, recheck
 from sharesafe.metadata import read_metadata
-from sharesafe.pipeline import scan, verify_export
+from sharesafe.policy import DEFAULT_PROFILE, Profile, load_profile
 from sharesafe.review import Review
 from sharesafe.samples import exif_bytes, jpeg_bytes, qr_card, street_scene, thumbnail_bytes
-from sharesafe.types import Category, MetadataKind, Risk, ScanResult
+from sharesafe.types import Category, MetadataKind, Risk
 
 #: What the generated photo visibly contains. A loaded detector that claims one of these categories
 #: must find it, or its model is not working (a detector that loads but sees nothing proves little).
@@ -114,7 +114,8 @@ class SelfTest:
         self.detectors: list[Detector] = []
         self.photo: Path | None = None
         self.photo_sha256 = ""
-        self.scanned: ScanResult | None = None
+        self.profile: Profile | None = None
+        self.checked: Checked | None = None
         self.exported: Path | None = None
         self.review: Review | None = None
 
@@ -147,6 +148,7 @@ class SelfTest:
             raise RuntimeError("no built-in policy profiles found")
         for name in names:
             load_profile(name)
+        self.profile = load_profile(DEFAULT_PROFILE)
         return f"{len(names)} built-in: {', '.join(names)}"
 
     def load_detector(self, name: str) -> CheckFn:
@@ -164,9 +166,15 @@ class SelfTest:
         self.photo_sha256 = sha256_bytes(data)
         return f"{self.photo.name}, {len(data):,} bytes"
 
+    def _profile(self) -> Profile:
+        if self.profile is None:
+            self.profile = load_profile(DEFAULT_PROFILE)
+        return self.profile
+
     def scan_photo(self) -> str:
         assert self.photo is not None, "no photo was generated"
-        result = scan(self.photo, self.detectors)
+        checked = check(self.photo, self.detectors, self._profile())
+        result = checked.scan
         if result.error:
             raise RuntimeError(result.error)
         if result.detector_errors:
@@ -183,7 +191,7 @@ class SelfTest:
                 f"nothing found for {', '.join(missing)} (found: "
                 f"{', '.join(sorted(c.value for c in found)) or 'nothing'})"
             )
-        self.scanned = result
+        self.checked = checked
         counts = ", ".join(
             f"{sum(1 for f in result.findings if f.category is c)} {c.value}"
             for c in sorted(found, key=lambda c: c.value)
@@ -193,10 +201,12 @@ class SelfTest:
         return f"{len(result.findings)} findings ({counts or 'none'}), {len(result.metadata)} metadata items"
 
     def export_photo(self) -> str:
-        assert self.scanned is not None, "the scan did not succeed"
-        self.review = Review(self.scanned)
-        copy = make_safe(self.scanned, self.review, self.workdir / "safe", detectors=self.detectors)
+        assert self.checked is not None, "the scan did not succeed"
+        self.review = default_review(self.checked)
+        copy = make_safe(self.checked, self.review, self.workdir / "safe", detectors=self.detectors)
         done = copy.export
+        if done is None:
+            raise RuntimeError(f"no copy written: {self.checked.verdict.text}: {copy.refused}")
         if not done.ok or not done.verified or done.output is None:
             raise RuntimeError(done.error or "export not verified")
         if copy.audit is None or not copy.audit.json.is_file():
@@ -214,12 +224,12 @@ class SelfTest:
         risky = [m for m in read_metadata(data, image.format) if m.risk.rank >= Risk.MEDIUM.rank]
         if risky:
             raise RuntimeError("metadata left: " + ", ".join(f"{m.group}:{m.tag}" for m in risky[:6]))
-        again = scan(self.exported, self.detectors)
+        again = check(self.exported, self.detectors, self._profile()).scan
         if again.error or again.detector_errors:
             raise RuntimeError(again.error or str(again.detector_errors))
         # The same rule the export used, applied again from a fresh read of the file.
         assert self.review is not None
-        _, problems = verify_export(data, self.review, self.detectors)
+        problems = recheck(data, self.review, self.detectors)
         if problems:
             raise RuntimeError(
                 "still visible: "

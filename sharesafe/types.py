@@ -26,10 +26,24 @@ class Category(enum.StrEnum):
     MANUAL = "manual"
 
 
-#: Categories whose default cover is a solid fill: blurring text or a plate can leave it readable.
+#: Categories that may show something readable (text, a number, a code). They are always covered
+#: with a solid fill (blur and pixelation can leave them legible), and the audit record names them by
+#: class, never by what was read.
 SOLID_FILL_CATEGORIES: frozenset[Category] = frozenset(
     {Category.TEXT, Category.PLATE, Category.BADGE, Category.CODE, Category.DOCUMENT, Category.SCREEN}
 )
+
+
+class TextClass(enum.StrEnum):
+    """What a piece of readable text is (the text detector's classifier). Stable strings used in
+    JSON, CSV and policy files (`text_class = [...]`); stored in `Finding.extra["text_class"]`."""
+
+    PROTECTIVE_MARKING = "protective_marking"
+    POLICE_MARKING = "police_marking"
+    NAME_OR_NUMBER = "name_or_number"  # names, collar and shoulder numbers
+    PLATE = "plate"
+    ADDRESS = "address"  # house numbers, street names, postcodes
+    OTHER = "other"
 
 
 class Risk(enum.StrEnum):
@@ -134,12 +148,30 @@ class Finding:
     detail: str | None = None
     #: Free-form extra facts from the detector (e.g. text class, matched kit reference).
     extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    #: Stable identity within one photo's scan ("f1", "f2", ...; "m1"... for regions the user drew),
+    #: given by the core when it collects a scan's findings (`ScanResult.ensure_ids`); detectors leave
+    #: it empty. The review, the export and the audit record refer to a finding by it.
+    id: str = ""
 
     def with_box(self, box: Box) -> Finding:
         return replace(self, box=box)
 
+    def with_id(self, finding_id: str) -> Finding:
+        return replace(self, id=finding_id)
+
+    @property
+    def text_class(self) -> TextClass | None:
+        """The class of readable text the detector gave this finding (None when it gave none, or a
+        value that is not a known class)."""
+        value = self.extra.get("text_class") if self.extra else None
+        try:
+            return TextClass(value) if isinstance(value, str) else None
+        except ValueError:
+            return None
+
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
+            "id": self.id,
             "category": self.category.value,
             "label": self.label,
             "score": round(float(self.score), 4),
@@ -213,6 +245,34 @@ class ScanResult:
         if self.findings:
             risks.append(Risk.HIGH)
         return max_risk(risks)
+
+    def ensure_ids(self) -> None:
+        """Give every finding without an id one ("f1", "f2", ... in list order, skipping ids in use).
+        Idempotent; a finding's id never changes once given."""
+        used = {f.id for f in self.findings if f.id}
+        if len(used) == sum(1 for f in self.findings if f.id) and len(used) == len(self.findings):
+            return
+        seen: set[str] = set()
+        n = 0
+        out: list[Finding] = []
+        for f in self.findings:
+            if f.id and f.id not in seen:
+                seen.add(f.id)
+                out.append(f)
+                continue
+            n += 1
+            while f"f{n}" in used or f"f{n}" in seen:
+                n += 1
+            seen.add(f"f{n}")
+            out.append(f.with_id(f"f{n}"))
+        self.findings = out
+
+    def finding(self, finding_id: str) -> Finding:
+        """The finding with this id (KeyError when the scan has none)."""
+        for f in self.findings:
+            if f.id == finding_id:
+                return f
+        raise KeyError(finding_id)
 
     @property
     def has_risks(self) -> bool:

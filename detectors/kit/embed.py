@@ -55,7 +55,7 @@ def colour_hist(image: RGBImage) -> npt.NDArray[np.float32]:
     centre = np.ascontiguousarray(image[h // 8 : h - h // 8 or h, w // 8 : w - w // 8 or w])
     hsv = cv2.cvtColor(centre, cv2.COLOR_RGB2HSV)
     hist = cv2.calcHist([hsv], [0, 1], None, [18, 8], [0, 180, 0, 256]).ravel()
-    return np.sqrt(hist / max(float(hist.sum()), 1.0)).astype(np.float32)
+    return np.asarray(np.sqrt(hist / max(float(hist.sum()), 1.0)), dtype=np.float32)
 
 
 def colour_hists(images: list[RGBImage]) -> npt.NDArray[np.float32]:

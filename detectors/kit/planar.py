@@ -59,11 +59,11 @@ class PlanarMatch:
 
 
 def _sift(n_features: int = 0) -> cv2.SIFT:
-    return cv2.SIFT_create(nfeatures=n_features, contrastThreshold=0.03)
+    return cv2.SIFT.create(nfeatures=n_features, contrastThreshold=0.03)
 
 
 def _gray(image: RGBImage) -> npt.NDArray[np.uint8]:
-    return cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY)
+    return np.asarray(cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2GRAY), dtype=np.uint8)
 
 
 def compute(image: RGBImage, max_side: int, min_side: int = 0, n_features: int = 0) -> Features:
@@ -78,7 +78,8 @@ def compute(image: RGBImage, max_side: int, min_side: int = 0, n_features: int =
     gray = _gray(image)
     if scale != 1.0:
         interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC
-        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=interp)
+        size = (max(1, round(w * scale)), max(1, round(h * scale)))
+        gray = np.asarray(cv2.resize(gray, size, interpolation=interp), dtype=np.uint8)
     kps, desc = _sift(n_features).detectAndCompute(gray, None)
     if desc is None or not kps:
         return Features(np.zeros((0, 2), np.float32), np.zeros((0, 128), np.float32), w, h)
@@ -142,7 +143,7 @@ class SceneIndex:
             if n_in < MIN_INLIERS:
                 break
             accepted = n_in / len(pairs) >= MIN_INLIER_RATIO or n_in >= 2 * MIN_INLIERS
-            corners = _project(hom, ref.width, ref.height)
+            corners = _project(np.asarray(hom, dtype=np.float64), ref.width, ref.height)
             if (
                 accepted
                 and _plausible(corners, ref, ref.points[pairs[inl, 0]], self.scene)

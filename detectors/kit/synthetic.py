@@ -102,7 +102,7 @@ def random_background(seed: int, width: int = 960, height: int = 720) -> RGBImag
             q = (p[0] + int(rng.integers(10, 150)), p[1] + int(rng.integers(10, 150)))
             cv2.rectangle(img, p, q, color, -1)
     noise = rng.normal(0, 6, img.shape)
-    return np.clip(img.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+    return np.asarray(np.clip(img.astype(np.float32) + noise, 0, 255), dtype=np.uint8)
 
 
 def composite(
@@ -144,13 +144,16 @@ def degrade(img: RGBImage, rng: np.random.Generator, blur: float, noise: float, 
     """Gaussian blur (sigma px), Gaussian noise (std), then a JPEG round trip at quality `jpeg`."""
     out = img
     if blur > 0:
-        out = cv2.GaussianBlur(out, (0, 0), blur)
+        out = np.asarray(cv2.GaussianBlur(out, (0, 0), blur), dtype=np.uint8)
     if noise > 0:
         out = np.clip(out.astype(np.float32) + rng.normal(0, noise, out.shape), 0, 255).astype(np.uint8)
     ok, enc = cv2.imencode(".jpg", out[:, :, ::-1], [cv2.IMWRITE_JPEG_QUALITY, int(jpeg)])
     if not ok:
         raise RuntimeError("JPEG encode failed")
-    return np.ascontiguousarray(cv2.imdecode(enc, cv2.IMREAD_COLOR)[:, :, ::-1])
+    decoded = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+    if decoded is None:
+        raise RuntimeError("JPEG decode failed")
+    return np.ascontiguousarray(np.asarray(decoded, dtype=np.uint8)[:, :, ::-1])
 
 
 def draw_figure(canvas: RGBImage, box: tuple[int, int, int, int], pattern_seed: int) -> None:

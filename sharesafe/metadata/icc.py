@@ -31,7 +31,3 @@ def icc_items(profile: bytes, group: str = "ICC_Profile") -> list[MetadataItem]:
     model = profile[52:56].decode("latin-1").strip("\x00 ")
     extra = f", device {device}/{model}" if device or model else ""
     return [item(group, "ICC_Profile", f"{desc} ({size_text(len(profile))}{extra})", explain.ICC)]
-
-
-def is_srgb(profile: bytes) -> bool:
-    return "srgb" in icc_description(profile).lower().replace(" ", "")

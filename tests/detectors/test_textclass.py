@@ -115,6 +115,6 @@ def test_find_term_needs_whole_tokens() -> None:
 def test_every_text_class_is_one_the_policy_profiles_know() -> None:
     """The text detector and the policy profiles share one vocabulary of text classes."""
     from detectors import textclass
-    from sharesafe.policy_model import TEXT_CLASSES
+    from sharesafe.types import TextClass
 
-    assert set(textclass.CLASSES) == set(TEXT_CLASSES)
+    assert set(textclass.CLASSES) == set(TextClass)

@@ -17,9 +17,9 @@ import pytest
 
 from sharesafe import audit
 from sharesafe.detector import ModelInfo, RGBImage
+from sharesafe.jobs import default_review, judge
 from sharesafe.pipeline import export, scan
-from sharesafe.policy import ReviewState, evaluate, load_profile
-from sharesafe.review import Review
+from sharesafe.policy import evaluate, load_profile
 from sharesafe.samples import exif_bytes, jpeg_bytes
 from sharesafe.types import Box, Category, ExportResult, Finding, MetadataItem, MetadataKind, Risk
 
@@ -105,18 +105,14 @@ def exported(tmp_path: Path) -> tuple[audit.AuditEntry, Path]:
     result = scan(path, [det])
     assert len(result.findings) == 2
     result.metadata = result.metadata + _full_reader_items()
-    profile = load_profile("meghalaya")
-    assessment = evaluate(result, profile)
-    review = Review(result)
-    name = next(i for i, f in enumerate(result.findings) if f.extra["text_class"] == "name_or_number")
+    checked = judge(result, load_profile("meghalaya"))
+    review = default_review(checked)
+    name = next(f.id for f in result.findings if f.extra["text_class"] == "name_or_number")
     review.set_cover(name, False)  # the user leaves the collar number (against the policy)
     review.add_manual(Box(500, 300, 560, 360))
     done = export(result, tmp_path / "safe", review, None, [det])
     assert done.verified, done.error
-    entry = audit.AuditEntry(
-        result, done, assessment, ReviewState(left=frozenset({name}), manual=(Box(500, 300, 560, 360),))
-    )
-    return entry, tmp_path
+    return audit.AuditEntry(result, done, checked.assessment, review), tmp_path
 
 
 def test_record_contents(exported: tuple[audit.AuditEntry, Path]) -> None:
@@ -127,12 +123,14 @@ def test_record_contents(exported: tuple[audit.AuditEntry, Path]) -> None:
     assert f["input"]["sha256"] == entry.scan.sha256 and len(f["output"]["sha256"]) == 64
     assert f["input"]["name"] == "duty.jpg" and f["output"]["name"] == "duty-safe.jpg"
     assert f["profile"]["name"] == "meghalaya" and f["verdict"] == "share_after_fixes"
-    decisions = sorted((x["category"], x["label"], x["decision"]) for x in f["findings"])
+    decisions = sorted((x["id"], x["category"], x["label"], x["decision"]) for x in f["findings"])
     assert decisions == [
-        ("manual", "region drawn by the user", "manual_region"),
-        ("text", "name_or_number", "left_by_user"),
-        ("text", "police_marking", "covered"),
+        ("f1", "text", "police_marking", "covered"),  # the higher box comes first
+        ("f2", "text", "name_or_number", "left_by_user"),
+        ("m1", "manual", "region drawn by the user", "manual_region"),
     ]
+    assert [x["id"] for x in f["findings"]] == ["f1", "f2", "m1"]
+    assert not any(x["moved_by_user"] for x in f["findings"]) and f["override"] is None
     assert f["findings_left_against_policy"] == 1
     police = next(x for x in f["findings"] if x["label"] == "police_marking")
     assert police["severity"] == "warn" and police["box"] and police["score"] == 0.88
@@ -150,7 +148,7 @@ def test_record_files_do_not_leak(exported: tuple[audit.AuditEntry, Path]) -> No
     entry, tmp_path = exported
     # The scan itself does hold the values (so this test can fail).
     assert _leaks(json.dumps(entry.scan.to_json()))
-    paths = audit.write_audit_beside(entry)
+    paths = audit.write_audit([entry], tmp_path / "safe", "duty-safe.audit")
     assert paths.json == tmp_path / "safe" / "duty-safe.audit.json"
     for p in paths.all():
         text = p.read_text(encoding="utf-8")

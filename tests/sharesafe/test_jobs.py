@@ -16,9 +16,9 @@ import pytest
 
 from sharesafe import backends
 from sharesafe.cli import EXIT_FAILED, main
-from sharesafe.jobs import OutputFolder, make_safe
-from sharesafe.pipeline import NOT_SAFE_DIR, scan
-from sharesafe.review import Review
+from sharesafe.jobs import OutputFolder, check, default_review, make_safe
+from sharesafe.pipeline import NOT_SAFE_DIR
+from sharesafe.policy import load_profile
 from sharesafe.samples import exif_bytes, jpeg_bytes, street_scene
 from tests.desktop.desktop_fakes import SecondLook
 
@@ -48,10 +48,10 @@ def test_a_copy_that_fails_its_recheck_is_never_named_safe(tmp_path: Path) -> No
     src = photo(tmp_path / "in" / "street.jpg")
     before = src.read_bytes()
     det = SecondLook()
-    result = scan(src, [det])
+    checked = check(src, [det], load_profile("strict"))
     out = tmp_path / "out"
-    done = make_safe(result, Review(result), out, detectors=[det])
-    assert not done.export.ok and done.export.output is None
+    done = make_safe(checked, default_review(checked), out, detectors=[det])
+    assert done.export is not None and not done.export.ok and done.export.output is None
     assert "still finds" in (done.export.error or "")
     assert safe_named(out) == []
     kept = done.export.unsafe_copy
@@ -188,9 +188,9 @@ def test_an_existing_record_is_never_replaced_and_a_lost_race_leaves_no_record(
     out = tmp_path / "out"
     out.mkdir()
     (out / "a-safe.audit.json").write_text("someone else's record")
-    result = scan(src)
-    done = make_safe(result, Review(result), out)
-    assert done.export.output == out / "a-safe-2.jpg"
+    checked = check(src, [], load_profile("strict"))
+    done = make_safe(checked, default_review(checked), out)
+    assert done.export is not None and done.export.output == out / "a-safe-2.jpg"
     assert (out / "a-safe.audit.json").read_text() == "someone else's record"
 
     real_link = pipeline_module.link_new
@@ -203,7 +203,8 @@ def test_an_existing_record_is_never_replaced_and_a_lost_race_leaves_no_record(
         real_link(source, target)
 
     monkeypatch.setattr(pipeline_module, "link_new", taken_once)
-    done = make_safe(result, Review(result), out)
+    done = make_safe(checked, default_review(checked), out)
+    assert done.export is not None
     assert calls[0] == out / "a-safe-3.jpg" and done.export.output == out / "a-safe-4.jpg"
     assert not (out / "a-safe-3.audit.json").exists()  # the record written for the lost name went
     assert (out / "a-safe-4.audit.json").is_file()

@@ -2,20 +2,24 @@ import hashlib
 import json
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from sharesafe.image import load_image
-from sharesafe.pipeline import ExportOptions, collect_paths, export, scan, scan_many
+from sharesafe.pipeline import ExportOptions, collect_paths, export, scan
 from sharesafe.redact import Style
 from sharesafe.review import Review
 from sharesafe.samples import exif_bytes, jpeg_bytes, street_scene, thumbnail_bytes, write_samples
-from sharesafe.types import Box, Category, Finding, MetadataKind
+from sharesafe.types import Box, Category, Finding, MetadataKind, ScanResult
 
 EXIFTOOL = shutil.which("exiftool")
+
+
+def covering(result: ScanResult, style: Style = Style.FILL) -> Review:
+    """A review that covers every finding (the flow's own defaults come from a policy profile)."""
+    return Review(result, {f.id: True for f in result.findings}, style=style)
 
 
 def digest(path: Path) -> str:
@@ -95,7 +99,7 @@ def test_export_strips_covers_verifies_and_keeps_original(
     det = fake_detector_cls([(Category.FACE, (100, 100, 200, 220)), (Category.TEXT, (300, 50, 500, 100))])
     result = scan(gps_photo, [det])
     assert len(result.findings) == 2
-    exported = export(result, tmp_path / "out", Review(result, style=Style.FILL), detectors=[det])
+    exported = export(result, tmp_path / "out", covering(result), detectors=[det])
     assert exported.ok, exported.error
     assert exported.output is not None and exported.output.parent == tmp_path / "out"
     assert digest(gps_photo) == before
@@ -115,9 +119,7 @@ def test_export_pixelate_changes_faces_but_fills_text(
     det = fake_detector_cls([(Category.FACE, (100, 100, 200, 220)), (Category.TEXT, (300, 50, 500, 100))])
     result = scan(gps_photo, [det])
     options = ExportOptions(rescan=False)
-    exported = export(
-        result, tmp_path / "out", Review(result, style=Style.PIXELATE), options, detectors=[det]
-    )
+    exported = export(result, tmp_path / "out", covering(result, Style.PIXELATE), options, detectors=[det])
     assert exported.ok
     src, out = load_image(gps_photo).pixels, load_image(exported.output).pixels
     for f in result.findings:
@@ -139,8 +141,8 @@ def test_export_fails_verification_when_cover_is_left_off(
 ) -> None:
     det = fake_detector_cls([(Category.FACE, (100, 100, 200, 220))])
     result = scan(gps_photo, [det])
-    review = Review(result)
-    review.set_cover(0, False)  # the user leaves the face: allowed, and reported as left
+    review = covering(result)
+    review.set_cover(result.findings[0].id, False)  # the user leaves the face: allowed, and reported as left
     ok = export(result, tmp_path / "out", review, detectors=[det])
     assert ok.verified and ok.left and not ok.covered
 
@@ -156,10 +158,10 @@ def test_export_fails_verification_when_cover_is_left_off(
 
     result2 = scan(gps_photo, [Sticky()])
     # Pixelated, the face is still found: not safe.
-    bad = export(result2, tmp_path / "out", Review(result2, style=Style.PIXELATE), detectors=[Sticky()])
+    bad = export(result2, tmp_path / "out", covering(result2, Style.PIXELATE), detectors=[Sticky()])
     assert not bad.ok and "still finds" in (bad.error or "")
     # Under a solid rectangle nothing is left to see: a hit there is an artefact of the cover.
-    filled = export(result2, tmp_path / "out", Review(result2, style=Style.FILL), detectors=[Sticky()])
+    filled = export(result2, tmp_path / "out", covering(result2), detectors=[Sticky()])
     assert filled.ok and filled.rescan_findings
 
 
@@ -180,14 +182,14 @@ def test_export_fails_when_rescan_finds_something_new(gps_photo: Path, tmp_path:
 
     det = Appears()
     result = scan(gps_photo, [det])
-    exported = export(result, tmp_path / "out", Review(result), detectors=[det])
+    exported = export(result, tmp_path / "out", covering(result), detectors=[det])
     assert not exported.ok and "face at" in (exported.error or "")
 
 
 def test_export_never_overwrites(gps_photo: Path, tmp_path: Path) -> None:
     result = scan(gps_photo)
     out = tmp_path / "out"
-    names = [export(result, out).output for _ in range(3)]
+    names = [export(result, out, covering(result)).output for _ in range(3)]
     assert [p.name for p in names if p] == ["gps-safe.jpg", "gps-safe-2.jpg", "gps-safe-3.jpg"]
     assert not list(out.glob("*.part"))
 
@@ -195,7 +197,7 @@ def test_export_never_overwrites(gps_photo: Path, tmp_path: Path) -> None:
 def test_export_refuses_a_file_changed_since_the_scan(gps_photo: Path, tmp_path: Path) -> None:
     result = scan(gps_photo)
     gps_photo.write_bytes(gps_photo.read_bytes() + b"x")
-    assert "changed since it was scanned" in (export(result, tmp_path / "out").error or "")
+    assert "changed since it was scanned" in (export(result, tmp_path / "out", covering(result)).error or "")
 
 
 @pytest.mark.parametrize("orientation", range(1, 9))
@@ -206,7 +208,8 @@ def test_export_of_rotated_photo_is_upright(tmp_path: Path, orientation: int) ->
     src = tmp_path / "rot.jpg"
     stored = rotate_for_orientation(upright, orientation)
     src.write_bytes(jpeg_bytes(stored, exif_bytes(orientation=orientation), quality=100))
-    exported = export(scan(src), tmp_path / "out")
+    result = scan(src)
+    exported = export(result, tmp_path / "out", covering(result))
     assert exported.ok
     out = load_image(exported.output)
     assert out.orientation == 1 and out.pixels.shape == upright.shape
@@ -220,30 +223,19 @@ def test_heic_exports_as_jpeg(tmp_path: Path) -> None:
     heif = pillow_heif.from_pillow(Image.fromarray(street_scene(64, 48)))
     src = tmp_path / "phone.heic"
     heif.save(src, quality=90, exif=exif_bytes())
-    exported = export(scan(src), tmp_path / "out")
+    result = scan(src)
+    exported = export(result, tmp_path / "out", covering(result))
     assert exported.ok, exported.error
     assert exported.output.suffix == ".jpg"
 
 
-def test_scan_many_batch_goes_on_progress_and_cancel(samples: dict[str, Path]) -> None:
+def test_collect_paths_walks_sub_folders_and_skips_hidden(samples: dict[str, Path]) -> None:
     folder = next(iter(samples.values())).parent
     (folder / "sub").mkdir()
     (folder / "sub" / "copy.jpg").write_bytes(samples["plain-no-metadata.jpg"].read_bytes())
     (folder / ".hidden.jpg").write_bytes(b"x")
-    progress: list[tuple[int, int]] = []
-    results = list(scan_many([folder], recursive=True, progress=lambda d, t, p: progress.append((d, t))))
-    assert len(results) == 6
-    assert sum(1 for r in results if r.error) == 2
-    assert progress[-1] == (6, 6)
+    assert len(collect_paths([folder], recursive=True)) == 6
     assert len(collect_paths([folder])) == 5
-
-    flag = threading.Event()
-
-    def stop_after_two(done: int, total: int, path: Path) -> None:
-        if done == 2:
-            flag.set()
-
-    assert len(list(scan_many([folder], progress=stop_after_two, cancel=flag))) == 2
 
 
 def test_collect_paths_keeps_named_files_and_dedupes(samples: dict[str, Path]) -> None:
@@ -253,7 +245,8 @@ def test_collect_paths_keeps_named_files_and_dedupes(samples: dict[str, Path]) -
 
 @pytest.mark.skipif(EXIFTOOL is None, reason="exiftool not installed")
 def test_exiftool_sees_no_identifying_metadata_in_export(gps_photo: Path, tmp_path: Path) -> None:
-    exported = export(scan(gps_photo), tmp_path / "out")
+    result = scan(gps_photo)
+    exported = export(result, tmp_path / "out", covering(result))
     before = json.loads(
         subprocess.run([EXIFTOOL, "-j", "-G1", "-a", str(gps_photo)], capture_output=True, check=True).stdout
     )[0]

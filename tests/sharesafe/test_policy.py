@@ -10,7 +10,6 @@ import pytest
 from sharesafe.policy import (
     Action,
     PolicyError,
-    ReviewState,
     Severity,
     Verdict,
     annotate_scan_json,
@@ -20,8 +19,7 @@ from sharesafe.policy import (
     load_profile,
     profile_sources,
 )
-from sharesafe.policy_model import TEXT_CLASSES
-from sharesafe.types import Box, Category, Finding, MetadataItem, MetadataKind, Risk, ScanResult
+from sharesafe.types import Box, Category, Finding, MetadataItem, MetadataKind, Risk, ScanResult, TextClass
 
 SEEDS = ["meghalaya", "mps", "department", "personal-template", "essex"]
 ALL = [*SEEDS, "strict"]
@@ -73,7 +71,7 @@ def test_every_category_and_metadata_kind_is_mapped(name: str) -> None:
         d = evaluate(scan_of(finding(cat)), profile).findings[0]
         assert d.reasons, f"{name}: {cat.value} has no reason"
         assert d.action in (Action.COVER, Action.ASK, Action.NONE)
-    for tc in TEXT_CLASSES:
+    for tc in TextClass:
         d = evaluate(scan_of(finding(Category.TEXT, text_class=tc)), profile).findings[0]
         assert d.reasons, f"{name}: text/{tc} has no reason"
     for kind in MetadataKind:
@@ -244,12 +242,12 @@ def test_unfixable_combination_and_labels_from_a_user_profile(
     assert evaluate(scan_of(knife, finding(Category.UNIFORM)), profile).verdict is Verdict.LOOKS_SAFE
 
 
-def test_review_state_marks_what_the_user_left() -> None:
-    photo = scan_of(finding(Category.FACE), finding(Category.PERSON))
-    a = evaluate(photo, load_profile("mps"), ReviewState(left=frozenset({0, 1})))
-    assert a.findings[0].left_by_user and a.findings[1].left_by_user
-    assert a.outstanding() == [0]  # the person is only a note
-    assert a.verdict is Verdict.SHARE_AFTER_FIXES
+def test_every_decision_names_its_finding() -> None:
+    photo = scan_of(finding(Category.FACE), finding(Category.PERSON, (100, 100, 200, 300)))
+    a = evaluate(photo, load_profile("mps"))
+    assert [f.id for f in photo.findings] == ["f1", "f2"]  # given by the core, not the detector
+    assert [d.finding_id for d in a.findings] == ["f1", "f2"]
+    assert a.decision_for("f2") is a.findings[1] and a.decision_for("f9") is None
 
 
 def test_failed_scan_and_failed_detector() -> None:
@@ -403,15 +401,3 @@ def test_user_file_cannot_replace_a_builtin(tmp_path: Path, monkeypatch: pytest.
     (tmp_path / "policies" / "mps.toml").write_text(_minimal_profile("mps"))
     assert load_profile("mps").origin == "built-in"
     assert shadowed_user_files() == [tmp_path / "policies" / "mps.toml"]
-
-
-def test_review_state_from_a_review() -> None:
-    from sharesafe.review import Review
-
-    photo = scan_of(finding(Category.FACE), finding(Category.PERSON), finding(Category.PLATE))
-    review = Review(photo)
-    review.set_cover(2, False)
-    review.add_manual(Box(1, 2, 3, 4))
-    state = ReviewState.from_review(review)
-    assert state.left == frozenset({1, 2})  # the person is not covered by default, the plate unticked
-    assert state.manual == (Box(1, 2, 3, 4),)

@@ -36,8 +36,9 @@ def test_risk_order_and_scan_result_risk() -> None:
 
 
 def test_finding_json_shape() -> None:
-    f = Finding(Category.TEXT, "police marking", 0.876543, Box(1, 2, 3, 4), "text", "POLICE")
+    f = Finding(Category.TEXT, "police marking", 0.876543, Box(1, 2, 3, 4), "text", "POLICE", id="f1")
     assert f.to_json() == {
+        "id": "f1",
         "category": "text",
         "label": "police marking",
         "score": 0.8765,
