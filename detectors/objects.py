@@ -37,10 +37,6 @@ MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 MANIFEST = MODELS_DIR / "manifest.toml"
 ENTRY = "objects"
 
-CLASS_MAP: ClassMap = {
-    "firearm": ClassTarget(Category.WEAPON, "firearm"),
-    "hivis_vest": ClassTarget(Category.UNIFORM, "hi-vis vest"),
-}
 #: Privacy over-redacts; chosen on the validation split (see models/README.md), not on the eval sets.
 CONF = 0.25
 #: A person is "possibly in uniform" when at least this share of a vest box lies inside the person box.
@@ -53,9 +49,12 @@ WEAPON_PAD = 0.10
 #: here; a class the manifest lists but this table lacks, or a model class the manifest does not
 #: list, refuses to load rather than going unreported.
 KNOWN_CLASSES: dict[str, ClassTarget] = {
-    **CLASS_MAP,
+    "firearm": ClassTarget(Category.WEAPON, "firearm"),
     "knife": ClassTarget(Category.WEAPON, "knife"),
+    "hivis_vest": ClassTarget(Category.UNIFORM, "hi-vis vest"),
 }
+#: The classes of the first shipped model, for a manifest entry that lists none.
+CLASS_MAP: ClassMap = {name: KNOWN_CLASSES[name] for name in ("firearm", "hivis_vest")}
 
 
 def class_map_for(classes: Sequence[str]) -> dict[int | str, ClassTarget]:
@@ -208,7 +207,7 @@ def make(
     return ObjectsDetector(
         "objects",
         path,
-        class_map_for(list(entry.get("classes") or CLASS_MAP)),
+        class_map_for([str(c) for c in (entry.get("classes") or CLASS_MAP)]),
         info,
         imgsz=int(imgsz or entry.get("imgsz", 320)),
         conf=conf,

@@ -294,6 +294,11 @@ class _OneAtATime:
         self.name: str = inner.name
         self.categories: frozenset[Category] = inner.categories
         self.info: ModelInfo = inner.info
+        # what it reads from earlier detectors (sharesafe.schedule), so a photo's detectors still run
+        # side by side inside a batch
+        context = getattr(inner, "context_categories", None)
+        if context is not None:
+            self.context_categories: frozenset[Category] = frozenset(context)
         self._lock = threading.Lock()
 
     def load(self) -> None:
