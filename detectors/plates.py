@@ -10,7 +10,9 @@ from two finders:
 - the two Haar cascades OpenCV ships (trained on Russian plates, which share the common one-row
   European shape), kept when the box shows character texture.
 
-Hits that a plate found by the `text` detector already covers are skipped. Plate labels (and the
+Hits that a plate found by the `text` detector already covers are skipped, and so are hits whose
+characters the OCR read confidently as text no plate carries (signs, name cards, wall markings:
+`read_as_sign`). Plate labels (and the
 plate's frame and screws) reach past the characters a model boxes, so the model's boxes are grown
 (`grow_x`, `grow_y` per side) before the pipeline pads them. Recall first: a false hit is a small
 solid fill, which costs little.
@@ -74,6 +76,40 @@ def verify_derived_plate_model(path: Path) -> None:
             f"{path}: not ShareSafe's export of fastanpr 0.1.13's plate model "
             f"(records source sha256 {recorded}). {derive.MAKE_IT}"
         )
+
+
+#: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
+#: these (a sign, a name card, a wall marking) is not a plate. Their own TEXT findings cover them.
+NOT_PLATE_TEXT = frozenset({"protective_marking", "police_marking", "name_or_number", "address"})
+#: Licence plates hold at most about ten characters; a longer confidently read line is a sign.
+MAX_PLATE_CHARACTERS = 10
+
+
+def read_as_sign(box: Box, context: Sequence[Finding], min_ocr: float = 0.9, min_span: float = 0.4) -> bool:
+    """Whether the OCR has confidently read, across the middle of `box`, text that is not a plate.
+
+    A line counts when its centre lies in the middle half of the box's height, it spans at least
+    `min_span` of the box's width (a plate's characters fill most of its width; a dealer's name on the
+    frame sits at the edge), its OCR confidence is at least `min_ocr`, and it is classified as text a
+    plate never carries or holds more characters than any plate. Unread plates (night, blur, angle)
+    have no such line and are never dropped by this check.
+    """
+    for f in context:
+        if f.category is not Category.TEXT or not f.detail:
+            continue
+        if float(f.extra.get("ocr_score", f.score)) < min_ocr:
+            continue
+        t = f.box
+        cy = (t.y1 + t.y2) / 2
+        if not (box.y1 + box.height / 4 <= cy <= box.y2 - box.height / 4):
+            continue
+        overlap = min(t.x2, box.x2) - max(t.x1, box.x1)
+        if overlap < min_span * box.width:
+            continue
+        chars = sum(ch.isalnum() for ch in f.detail)
+        if f.extra.get("text_class") in NOT_PLATE_TEXT or chars > MAX_PLATE_CHARACTERS:
+            return True
+    return False
 
 
 def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Box:
@@ -202,7 +238,10 @@ class PlateDetector:
             arr = np.asarray([b.as_list() for b, _ in model_hits], dtype=np.float32)
             sc = np.asarray([s for _, s in model_hits], dtype=np.float32)
             for i in nms(arr, sc, 0.4):
-                box = grown(model_hits[i][0], self.grow_x, self.grow_y, width, height)
+                raw = model_hits[i][0]
+                if read_as_sign(raw, context):
+                    continue
+                box = grown(raw, self.grow_x, self.grow_y, width, height)
                 model_boxes.append(box)
                 if box.is_empty or any(k.intersection(box) >= 0.5 * box.area for k in known):
                     continue
@@ -217,7 +256,8 @@ class PlateDetector:
                     )
                 )
         for f in self._cascade_findings(image, known + model_boxes):
-            findings.append(f)
+            if not read_as_sign(f.box, context):
+                findings.append(f)
         return findings
 
     def _cascade_findings(self, image: RGBImage, known: list[Box]) -> list[Finding]:

@@ -335,3 +335,55 @@ def test_plates_model_looks_again_at_small_vehicles_and_grows_its_boxes() -> Non
     # A plate the text detector read is not repeated.
     read = Finding(Category.PLATE, "licence plate", 0.9, Box(1900, 1400, 2100, 1600), "text", "AB12 CDE")
     assert [f.box.as_list() for f in det.detect(image, (car, read))] == [[1178, 2143, 1222, 2157]]
+
+
+def _text(box: Box, text: str, cls: str, ocr: float = 0.99) -> Finding:
+    return Finding(Category.TEXT, cls, ocr, box, "text", text, {"text_class": cls, "ocr_score": ocr})
+
+
+def test_plates_model_box_read_as_a_sign_is_dropped() -> None:
+    """A plate-model box whose middle the OCR read as a marking or a long line is a sign, not a plate;
+    an unread box, weakly read text, or a plate-length string at the box's edge keeps the box."""
+    from detectors.plates import PlateDetector, read_as_sign
+
+    det = PlateDetector(use_model=False)
+    det._model = FixedPlateModel()  # a 40 x 10 box at (1980, 1495)-(2020, 1505) of a 4000 x 3000 photo
+    det._cascades = []
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    across = Box(1982, 1497, 2018, 1503)
+    card = _text(across, "OFFICIAL-SENSITIVE", "protective_marking")
+    assert det.detect(image, (card,)) == []
+    assert det.detect(image, (_text(across, "DEALER GARAGE LTD", "other"),)) == []  # too long for a plate
+    assert len(det.detect(image, (_text(across, "12", "address", ocr=0.6),))) == 1  # not read confidently
+    assert len(det.detect(image, (_text(across, "LUVMYCAR", "other"),))) == 1  # a plate-length string
+    plate = Box(1980, 1495, 2020, 1505)
+    frame_line = _text(Box(1990, 1503, 2010, 1505), "PC 1234 J. SMITH", "name_or_number")
+    assert not read_as_sign(plate, (frame_line,))  # at the bottom edge, narrow: not the plate's middle
+    assert len(det.detect(image)) == 1
+
+
+def test_text_short_line_must_fit_its_box() -> None:
+    """PP-OCR can box a large flat area and 'read' a character in it; a short string in a box far wider
+    than its characters could fill is not text."""
+    from detectors.text import plausible_line
+
+    assert not plausible_line("1", Box(0, 475, 1599, 1199))  # the demo's covered street, re-scanned
+    assert not plausible_line("OO", Box(235, 226, 666, 380))  # a QR code's modules
+    assert not plausible_line("  ", Box(0, 0, 10, 10))
+    assert plausible_line("1", Box(0, 0, 30, 60))
+    assert plausible_line("12", Box(0, 0, 90, 60))
+    assert plausible_line("W", Box(0, 0, 66, 60))
+    assert plausible_line("WW", Box(0, 0, 120, 60))
+    assert plausible_line("P O L I C E", Box(0, 0, 900, 60))  # long lines are not judged by width
+    assert plausible_line("°C", Box(1934, 4, 2019, 28), 1500)  # a camera's small overlay: not judged
+    assert not plausible_line("1", Box(0, 475, 1599, 1199), 1200)
+
+
+@pytest.mark.slow
+def test_text_drops_a_character_read_in_a_flat_area(text_detector: Detector) -> None:
+    """The demo's re-scan failure: a solid cover on a flat road is not text."""
+    image = np.full((1200, 1600, 3), (92, 92, 96), np.uint8)
+    image[:400] = (190, 175, 160)
+    image[560:960, 420:1180] = (160, 40, 40)
+    image[893:1044, 620:1016] = 0
+    assert [f.detail for f in text_detector.detect(read_only(image)) if f.detail in ("1", "l", "I")] == []
