@@ -254,21 +254,26 @@ class CenterFaceDetector:
         boxes, scores = self._select(raw_boxes, raw_scores, raw_heights, by_size=True)
         all_boxes = [boxes]
         all_scores = [scores]
+        all_passes = [np.full(len(scores), "global", dtype=object)]
         small = (raw_heights < 24) & (raw_scores >= _PLAN_FLOOR)
         candidates = np.concatenate([raw_boxes[small], raw_scores[small, None]], axis=1)
-        regions = [(r, scale * self.zoom) for r in self.zoom_regions(width, height, scale, candidates)]
+        regions = [
+            (r, scale * self.zoom, "zoom") for r in self.zoom_regions(width, height, scale, candidates)
+        ]
         for region in self._head_regions(context, scale, width, height):
             # Run the crop near full resolution, but never above 640 px on its long side.
-            regions.append((region, min(1.0, 640 / max(region.width, region.height))))
-        for region, region_scale in regions:
+            regions.append((region, min(1.0, 640 / max(region.width, region.height)), "person crop"))
+        for region, region_scale, kind in regions:
             crop = image[region.y1 : region.y2, region.x1 : region.x2]
             boxes, scores = self._pass(crop, region_scale)
             boxes[:, 0::2] += region.x1
             boxes[:, 1::2] += region.y1
             all_boxes.append(boxes)
             all_scores.append(scores)
+            all_passes.append(np.full(len(scores), kind, dtype=object))
         boxes = np.concatenate(all_boxes)
         scores = np.concatenate(all_scores)
+        passes = np.concatenate(all_passes)
         findings = []
         for i in nms(boxes, scores, 0.4):
             box = Box.from_xyxy(*map(float, boxes[i]), width, height)
@@ -276,7 +281,12 @@ class CenterFaceDetector:
                 continue
             findings.append(
                 Finding(
-                    Category.FACE, "face", float(scores[i]), box, self.name, extra={"model": "centerface"}
+                    Category.FACE,
+                    "face",
+                    float(scores[i]),
+                    box,
+                    self.name,
+                    extra={"model": "centerface", "pass": str(passes[i])},
                 )
             )
         if self.head_boxes:
@@ -288,7 +298,7 @@ class CenterFaceDetector:
                         0.3,
                         head,
                         self.name,
-                        extra={"model": "person head end"},
+                        extra={"model": "person head end", "pass": "head box"},
                     )
                 )
         return findings
