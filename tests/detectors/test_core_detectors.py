@@ -202,13 +202,47 @@ def test_faces_decode_maps_boxes_to_the_image(
 def test_faces_thresholds_fall_with_box_size(
     face_detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A weak (0.12) response is noise on a 12 px box but a face on a 48 px one."""
+    """A weak (0.12) response is noise on a 12 px box; on a 48 px box it is a face where the scene
+    supports one (inside a person's upper half), and noise on a photo with no people at all."""
     monkeypatch.setattr(face_detector, "zoom", 1.0)
+    monkeypatch.setattr(face_detector, "head_boxes", False)
     image = np.zeros((640, 960, 3), np.uint8)
+    person = Finding(Category.PERSON, "person", 0.8, Box(40, 10, 130, 300), "persons")
     monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=12))
-    assert face_detector.detect(image) == []
+    assert face_detector.detect(image, (person,)) == []
     monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=48))
-    assert len(face_detector.detect(image)) == 1
+    assert len(face_detector.detect(image, (person,))) == 1
+    assert face_detector.detect(image) == []  # no person: a grille or a lamp
+    elsewhere = Finding(Category.PERSON, "person", 0.8, Box(500, 10, 600, 300), "persons")
+    assert face_detector.detect(image, (elsewhere,)) == []
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.55, side=48))
+    assert len(face_detector.detect(image)) == 1  # strong enough to stand alone
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.35, side=12))
+    assert len(face_detector.detect(image)) == 1  # a small box keeps its one threshold (0.3)
+
+
+def test_faces_weak_boxes_count_on_a_crowd() -> None:
+    """Two clear faces make the photo a scene with people: a weak box there is kept."""
+    from detectors.faces import CenterFaceDetector
+
+    det = CenterFaceDetector(zoom=1.0)
+
+    class TwoClearOneWeak:
+        def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            _, _, h, w = feeds["input.1"].shape
+            heat = np.zeros((1, 1, h // 4, w // 4), np.float32)
+            size = np.full((1, 2, h // 4, w // 4), np.log(48 / 4), np.float32)
+            for row, col, score in ((10, 20, 0.9), (10, 60, 0.8), (10, 100, 0.12)):
+                heat[0, 0, row, col] = score
+            zeros = np.zeros((1, 2, h // 4, w // 4), np.float32)
+            return [heat, size, zeros, np.zeros((1, 10, h // 4, w // 4), np.float32)]
+
+    det._session = TwoClearOneWeak()
+    assert sorted(round(f.score, 2) for f in det.detect(np.zeros((640, 960, 3), np.uint8))) == [
+        0.12,
+        0.8,
+        0.9,
+    ]
 
 
 @pytest.mark.slow
