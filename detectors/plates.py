@@ -79,8 +79,10 @@ def verify_derived_plate_model(path: Path) -> None:
 
 
 #: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
-#: these (a sign, a name card, a wall marking) is not a plate. Their own TEXT findings cover them.
-NOT_PLATE_TEXT = frozenset({"protective_marking", "police_marking", "name_or_number", "address"})
+#: these (a sign, a wall marking) is not a plate. Their own TEXT findings cover them. Names, numbers and
+#: addresses are not in the list: a vanity plate "G.WAGEN" reads as an initial and surname, "PC 1234"
+#: as a collar number, "330" as a house number.
+NOT_PLATE_TEXT = frozenset({"protective_marking", "police_marking"})
 #: Licence plates hold at most about ten characters; a longer confidently read line is a sign.
 MAX_PLATE_CHARACTERS = 10
 

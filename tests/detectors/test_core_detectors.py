@@ -390,6 +390,8 @@ def test_plates_model_box_read_as_a_sign_is_dropped() -> None:
     assert det.detect(image, (_text(across, "DEALER GARAGE LTD", "other"),)) == []  # too long for a plate
     assert len(det.detect(image, (_text(across, "12", "address", ocr=0.6),))) == 1  # not read confidently
     assert len(det.detect(image, (_text(across, "LUVMYCAR", "other"),))) == 1  # a plate-length string
+    assert len(det.detect(image, (_text(across, "G.WAGEN", "name_or_number"),))) == 1  # a vanity plate
+    assert det.detect(image, (_text(across, "PC 1234 J. SMITH", "name_or_number"),)) == []  # too long
     plate = Box(1980, 1495, 2020, 1505)
     frame_line = _text(Box(1990, 1503, 2010, 1505), "PC 1234 J. SMITH", "name_or_number")
     assert not read_as_sign(plate, (frame_line,))  # at the bottom edge, narrow: not the plate's middle
