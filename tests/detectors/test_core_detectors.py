@@ -316,6 +316,10 @@ def test_faces_no_head_box_where_the_face_was_found(
     )  # below head_min_score
     findings = face_detector.detect(np.zeros((640, 960, 3), np.uint8), (person, unsure))
     assert [f.label for f in findings] == ["face"]
+    # A person cut by the photo's top edge (legs, a torso): the head is outside the photo.
+    cut = Finding(Category.PERSON, "person", 0.9, Box(500, 0, 570, 200), "persons")
+    findings = face_detector.detect(np.zeros((640, 960, 3), np.uint8), (person, cut))
+    assert [f.label for f in findings] == ["face"]
 
 
 # -- plates ----------------------------------------------------------------------------------------
