@@ -11,8 +11,8 @@ from two finders:
   European shape), kept when the box shows character texture.
 
 Hits that a plate found by the `text` detector already covers are skipped, and so are hits whose
-characters the OCR read confidently as text no plate carries (signs, name cards, wall markings:
-`read_as_sign`). Plate labels (and the
+characters the OCR read confidently as a marking no plate carries (protective or police markings
+on signs, cards and walls: `read_as_sign`). Plate labels (and the
 plate's frame and screws) reach past the characters a model boxes, so the model's boxes are grown
 (`grow_x`, `grow_y` per side) before the pipeline pads them. Recall first: a false hit is a small
 solid fill, which costs little.
@@ -81,20 +81,18 @@ def verify_derived_plate_model(path: Path) -> None:
 #: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
 #: these (a sign, a wall marking) is not a plate. Their own TEXT findings cover them. Names, numbers and
 #: addresses are not in the list: a vanity plate "G.WAGEN" reads as an initial and surname, "PC 1234"
-#: as a collar number, "330" as a house number.
+#: as a collar number, "330" as a house number. Nor is long text: plates carry state names and
+#: slogans ("NEW SOUTH WALES", "VICTORIA THE PLACE TO BE") and sit in dealers' frames.
 NOT_PLATE_TEXT = frozenset({"protective_marking", "police_marking"})
-#: Licence plates hold at most about ten characters; a longer confidently read line is a sign.
-MAX_PLATE_CHARACTERS = 10
 
 
 def read_as_sign(box: Box, context: Sequence[Finding], min_ocr: float = 0.9, min_span: float = 0.4) -> bool:
-    """Whether the OCR has confidently read, across the middle of `box`, text that is not a plate.
+    """Whether the OCR has confidently read, across the middle of `box`, a marking no plate carries.
 
     A line counts when its centre lies in the middle half of the box's height, it spans at least
-    `min_span` of the box's width (a plate's characters fill most of its width; a dealer's name on the
-    frame sits at the edge), its OCR confidence is at least `min_ocr`, and it is classified as text a
-    plate never carries or holds more characters than any plate. Unread plates (night, blur, angle)
-    have no such line and are never dropped by this check.
+    `min_span` of the box's width, its OCR confidence is at least `min_ocr`, and it is classified as
+    a protective or police marking. Unread plates (night, blur, angle) have no such line and are
+    never dropped by this check.
     """
     for f in context:
         if f.category is not Category.TEXT or not f.detail:
@@ -108,8 +106,7 @@ def read_as_sign(box: Box, context: Sequence[Finding], min_ocr: float = 0.9, min
         overlap = min(t.x2, box.x2) - max(t.x1, box.x1)
         if overlap < min_span * box.width:
             continue
-        chars = sum(ch.isalnum() for ch in f.detail)
-        if f.extra.get("text_class") in NOT_PLATE_TEXT or chars > MAX_PLATE_CHARACTERS:
+        if f.extra.get("text_class") in NOT_PLATE_TEXT:
             return True
     return False
 

@@ -380,8 +380,8 @@ def _text(box: Box, text: str, cls: str, ocr: float = 0.99) -> Finding:
 
 
 def test_plates_model_box_read_as_a_sign_is_dropped() -> None:
-    """A plate-model box whose middle the OCR read as a marking or a long line is a sign, not a plate;
-    an unread box, weakly read text, or a plate-length string at the box's edge keeps the box."""
+    """A plate-model box whose middle the OCR read as a protective or police marking is a sign, not a
+    plate; an unread box, weakly read text, names, numbers and long plate texts keep the box."""
     from detectors.plates import PlateDetector, read_as_sign
 
     det = PlateDetector(use_model=False)
@@ -391,14 +391,16 @@ def test_plates_model_box_read_as_a_sign_is_dropped() -> None:
     across = Box(1982, 1497, 2018, 1503)
     card = _text(across, "OFFICIAL-SENSITIVE", "protective_marking")
     assert det.detect(image, (card,)) == []
-    assert det.detect(image, (_text(across, "DEALER GARAGE LTD", "other"),)) == []  # too long for a plate
+    assert det.detect(image, (_text(across, "POLICE", "police_marking"),)) == []
+    assert len(det.detect(image, (_text(across, "NEW SOUTH WALES", "other"),))) == 1  # a state's name
     assert len(det.detect(image, (_text(across, "12", "address", ocr=0.6),))) == 1  # not read confidently
     assert len(det.detect(image, (_text(across, "LUVMYCAR", "other"),))) == 1  # a plate-length string
     assert len(det.detect(image, (_text(across, "G.WAGEN", "name_or_number"),))) == 1  # a vanity plate
-    assert det.detect(image, (_text(across, "PC 1234 J. SMITH", "name_or_number"),)) == []  # too long
+    assert len(det.detect(image, (_text(across, "PC 1234", "name_or_number"),))) == 1  # plate-shaped
     plate = Box(1980, 1495, 2020, 1505)
-    frame_line = _text(Box(1990, 1503, 2010, 1505), "PC 1234 J. SMITH", "name_or_number")
+    frame_line = _text(Box(1990, 1503, 2010, 1505), "OFFICIAL", "protective_marking")
     assert not read_as_sign(plate, (frame_line,))  # at the bottom edge, narrow: not the plate's middle
+    assert read_as_sign(plate, (_text(across, "OFFICIAL", "protective_marking"),))
     assert len(det.detect(image)) == 1
 
 
