@@ -19,6 +19,14 @@ height in the model's input (`size_thresholds`: 0.3 below 16 px, 0.15 from 16 px
 zoomed passes use `zoom_threshold` for every size. Chosen on a WIDER FACE training-image set
 (docs/detectors.md), where it keeps false findings per photo well under the number of faces.
 
+Weak responses need support from the scene. On WIDER's crowds nearly every weak box that covers a
+labelled face is on a photo where the model also sees at least two faces clearly; on car photos
+without people the weak boxes sit on grilles, lamps, seats and wheels and no face is clear. So a
+global-pass box of 16 px or more under `alone_threshold` (0.5), or a zoomed / person-crop box under
+`zoom_alone_threshold` (0.5), is kept only when the photo has `crowd_faces` (2) boxes of at least
+`crowd_score` (0.5), or when it lies in the upper half of a person an earlier detector found (a lone,
+blurred or turned face on a person is still kept). Boxes under 16 px keep their single threshold.
+
 CenterFace boxes hug the inner face (brows to lips); each box is grown by `grow` per side so that
 forehead and chin are inside before the pipeline pads it.
 """
@@ -76,6 +84,10 @@ class CenterFaceDetector:
         zoom_tile: int = 640,
         head_boxes: bool = True,
         head_min_score: float = 0.5,
+        alone_threshold: float = 0.5,
+        zoom_alone_threshold: float = 0.5,
+        crowd_faces: int = 2,
+        crowd_score: float = 0.5,
     ) -> None:
         self.threshold = threshold
         #: (minimum box height in model-input px, threshold) pairs, ascending; below the first: `threshold`.
@@ -87,6 +99,14 @@ class CenterFaceDetector:
         self.zoom_tile = zoom_tile
         self.head_boxes = head_boxes
         self.head_min_score = head_min_score
+        #: Weak responses need support: a global-pass box of the size tiers under `alone_threshold` (a
+        #: zoomed or person-crop box under `zoom_alone_threshold`) is kept only on a photo where the model sees
+        #: at least `crowd_faces` faces at `crowd_score` or more, or inside the upper half of a person
+        #: an earlier detector found. See the module docstring.
+        self.alone_threshold = alone_threshold
+        self.zoom_alone_threshold = zoom_alone_threshold
+        self.crowd_faces = crowd_faces
+        self.crowd_score = crowd_score
         self.global_side = global_side
         self.small_side = small_side
         self.person_passes = person_passes
@@ -144,25 +164,32 @@ class CenterFaceDetector:
 
     def _select(
         self, boxes: np.ndarray, scores: np.ndarray, heights: np.ndarray, by_size: bool
-    ) -> tuple[np.ndarray, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Faces among raw candidates: by size (the global pass) or at `zoom_threshold` (zoomed passes,
-        which see many more weak boxes); grown by `grow` per side, overlaps suppressed."""
+        which see many more weak boxes); grown by `grow` per side, overlaps suppressed. The third
+        array says which boxes may stand alone; the others are weak and need support (`detect`)."""
         if by_size:
             needed = np.full(scores.shape, self.threshold, np.float32)
             for min_height, tier in self.size_thresholds:
                 needed[heights >= min_height] = tier
+            # Boxes under the first size tier have one threshold, which is also their bar to stand alone.
+            first_tier = self.size_thresholds[0][0] if self.size_thresholds else np.inf
+            alone = (heights < first_tier) | (scores >= self.alone_threshold)
         else:
             needed = np.full(scores.shape, self.zoom_threshold, np.float32)
+            alone = scores >= self.zoom_alone_threshold
         wanted = scores >= needed
-        boxes, scores = boxes[wanted], scores[wanted]
+        boxes, scores, alone = boxes[wanted], scores[wanted], alone[wanted]
         dx = (boxes[:, 2] - boxes[:, 0]) * self.grow
         dy = (boxes[:, 3] - boxes[:, 1]) * self.grow
         boxes = np.stack([boxes[:, 0] - dx, boxes[:, 1] - dy, boxes[:, 2] + dx, boxes[:, 3] + dy], axis=1)
         keep = nms(boxes, scores, 0.3)
-        return boxes[keep].astype(np.float32).reshape(-1, 4), scores[keep]
+        return boxes[keep].astype(np.float32).reshape(-1, 4), scores[keep], alone[keep]
 
-    def _pass(self, patch: RGBImage, scale: float, by_size: bool = False) -> tuple[np.ndarray, np.ndarray]:
-        """Faces in `patch` resized by `scale`: boxes (N, 4) in `patch` pixels and scores."""
+    def _pass(
+        self, patch: RGBImage, scale: float, by_size: bool = False
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Faces in `patch` resized by `scale`: boxes (N, 4) in `patch` pixels, scores, stand-alone flags."""
         lowest = (
             min([self.threshold, *(t for _, t in self.size_thresholds)]) if by_size else self.zoom_threshold
         )
@@ -221,13 +248,15 @@ class CenterFaceDetector:
         ]
 
     def _head_boxes(self, context: Sequence[Finding], faces: list[Box], width: int, height: int) -> list[Box]:
-        """Head ends of confident people in whose upper part no face was found."""
+        """Head ends of confident people in whose upper part no face was found. A person cut by the
+        photo's top edge gets none: the head end is outside the photo (legs, a torso at a table); on
+        the evaluation photos every such head box covered no head."""
         heads = []
         for person in context:
             if person.category is not Category.PERSON or person.score < self.head_min_score:
                 continue
             b = person.box
-            if b.height < 24:
+            if b.height < 24 or b.y1 <= 0.01 * height:
                 continue
             side = 0.5 * b.width if b.height > b.width else 0.4 * b.width
             zone = Box.from_xyxy(b.x1, b.y1, b.x2, b.y1 + max(1.6 * side, 0.3 * b.height), width, height)
@@ -254,33 +283,57 @@ class CenterFaceDetector:
             [self.threshold, self.zoom_threshold, *(t for _, t in self.size_thresholds)], default=0.1
         )
         raw_boxes, raw_scores, raw_heights = self._raw(image, scale, min(lowest, _PLAN_FLOOR))
-        boxes, scores = self._select(raw_boxes, raw_scores, raw_heights, by_size=True)
+        boxes, scores, alone = self._select(raw_boxes, raw_scores, raw_heights, by_size=True)
         all_boxes = [boxes]
         all_scores = [scores]
+        all_alone = [alone]
+        all_passes = [np.full(len(scores), "global", dtype=object)]
         small = (raw_heights < 24) & (raw_scores >= _PLAN_FLOOR)
         candidates = np.concatenate([raw_boxes[small], raw_scores[small, None]], axis=1)
-        regions = [(r, scale * self.zoom) for r in self.zoom_regions(width, height, scale, candidates)]
+        regions = [
+            (r, scale * self.zoom, "zoom") for r in self.zoom_regions(width, height, scale, candidates)
+        ]
         for region in self._head_regions(context, scale, width, height):
             # Run the crop near full resolution, but never above 640 px on its long side.
-            regions.append((region, min(1.0, 640 / max(region.width, region.height))))
-        for region, region_scale in regions:
+            regions.append((region, min(1.0, 640 / max(region.width, region.height)), "person crop"))
+        for region, region_scale, kind in regions:
             crop = image[region.y1 : region.y2, region.x1 : region.x2]
-            boxes, scores = self._pass(crop, region_scale)
+            boxes, scores, alone = self._pass(crop, region_scale)
             boxes[:, 0::2] += region.x1
             boxes[:, 1::2] += region.y1
             all_boxes.append(boxes)
             all_scores.append(scores)
+            all_alone.append(alone)
+            all_passes.append(np.full(len(scores), kind, dtype=object))
         boxes = np.concatenate(all_boxes)
         scores = np.concatenate(all_scores)
+        passes = np.concatenate(all_passes)
+        alone = np.concatenate(all_alone)
+        kept = nms(boxes, scores, 0.4)
+        crowd = int((scores[kept] >= self.crowd_score).sum()) >= self.crowd_faces
+        upper_halves = [
+            Box.from_xyxy(f.box.x1, f.box.y1, f.box.x2, f.box.y1 + f.box.height / 2, width, height)
+            for f in context
+            if f.category is Category.PERSON
+        ]
         findings = []
-        for i in nms(boxes, scores, 0.4):
+        for i in kept:
             x1, y1, x2, y2 = (float(v) for v in boxes[i])
             box = Box.from_xyxy(x1, y1, x2, y2, width, height)
             if box.is_empty:
                 continue
+            if not crowd and not alone[i]:
+                cx, cy = (box.x1 + box.x2) / 2, (box.y1 + box.y2) / 2
+                if not any(u.x1 <= cx <= u.x2 and u.y1 <= cy <= u.y2 for u in upper_halves):
+                    continue  # a weak response with no people around: a grille, a lamp, a pattern
             findings.append(
                 Finding(
-                    Category.FACE, "face", float(scores[i]), box, self.name, extra={"model": "centerface"}
+                    Category.FACE,
+                    "face",
+                    float(scores[i]),
+                    box,
+                    self.name,
+                    extra={"model": "centerface", "pass": str(passes[i])},
                 )
             )
         if self.head_boxes:
@@ -292,7 +345,7 @@ class CenterFaceDetector:
                         0.3,
                         head,
                         self.name,
-                        extra={"model": "person head end"},
+                        extra={"model": "person head end", "pass": "head box"},
                     )
                 )
         return findings

@@ -14,7 +14,9 @@ from two finders:
   text and model cover all 200), gave 22 unmatched boxes on those 168 photos and 1 on 49 others,
   and cost 0.13-0.18 s of CPU a photo.
 
-Hits that a plate found by the `text` detector already covers are skipped. Plate labels (and the
+Hits that a plate found by the `text` detector already covers are skipped, and so are hits whose
+characters the OCR read confidently as a marking no plate carries (protective or police markings
+on signs, cards and walls: `read_as_sign`). Plate labels (and the
 plate's frame and screws) reach past the characters a model boxes, so the model's boxes are grown
 (`grow_x`, `grow_y` per side) before the pipeline pads them. Recall first: a false hit is a small
 solid fill, which costs little.
@@ -79,6 +81,39 @@ def verify_derived_plate_model(path: Path) -> None:
             f"{path}: not ShareSafe's export of fastanpr 0.1.13's plate model "
             f"(records source sha256 {recorded}). {derive.MAKE_IT}"
         )
+
+
+#: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
+#: these (a sign, a wall marking) is not a plate. Their own TEXT findings cover them. Names, numbers and
+#: addresses are not in the list: a vanity plate "G.WAGEN" reads as an initial and surname, "PC 1234"
+#: as a collar number, "330" as a house number. Nor is long text: plates carry state names and
+#: slogans ("NEW SOUTH WALES", "VICTORIA THE PLACE TO BE") and sit in dealers' frames.
+NOT_PLATE_TEXT = frozenset({"protective_marking", "police_marking"})
+
+
+def read_as_sign(box: Box, context: Sequence[Finding], min_ocr: float = 0.9, min_span: float = 0.4) -> bool:
+    """Whether the OCR has confidently read, across the middle of `box`, a marking no plate carries.
+
+    A line counts when its centre lies in the middle half of the box's height, it spans at least
+    `min_span` of the box's width, its OCR confidence is at least `min_ocr`, and it is classified as
+    a protective or police marking. Unread plates (night, blur, angle) have no such line and are
+    never dropped by this check.
+    """
+    for f in context:
+        if f.category is not Category.TEXT or not f.detail:
+            continue
+        if float(f.extra.get("ocr_score", f.score)) < min_ocr:
+            continue
+        t = f.box
+        cy = (t.y1 + t.y2) / 2
+        if not (box.y1 + box.height / 4 <= cy <= box.y2 - box.height / 4):
+            continue
+        overlap = min(t.x2, box.x2) - max(t.x1, box.x1)
+        if overlap < min_span * box.width:
+            continue
+        if f.extra.get("text_class") in NOT_PLATE_TEXT:
+            return True
+    return False
 
 
 def grown(box: Box, grow_x: float, grow_y: float, width: int, height: int) -> Box:
@@ -214,7 +249,10 @@ class PlateDetector:
             arr = np.asarray([b.as_list() for b, _ in model_hits], dtype=np.float32)
             sc = np.asarray([s for _, s in model_hits], dtype=np.float32)
             for i in nms(arr, sc, 0.4):
-                box = grown(model_hits[i][0], self.grow_x, self.grow_y, width, height)
+                raw = model_hits[i][0]
+                if read_as_sign(raw, context):
+                    continue
+                box = grown(raw, self.grow_x, self.grow_y, width, height)
                 model_boxes.append(box)
                 if box.is_empty or any(is_on(box, k, 0.5) for k in known):
                     continue
@@ -229,7 +267,8 @@ class PlateDetector:
                     )
                 )
         for f in self._cascade_findings(image, known + model_boxes):
-            findings.append(f)
+            if not read_as_sign(f.box, context):
+                findings.append(f)
         return findings
 
     def _cascade_findings(self, image: RGBImage, known: list[Box]) -> list[Finding]:

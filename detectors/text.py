@@ -84,6 +84,35 @@ def _import_rapidocr() -> Any:
     return RapidOCR
 
 
+#: A short line (at most this many characters) is checked against its box: PP-OCR's detector can box a
+#: large flat area (a road, the edge of a solid cover) and the recogniser then "reads" one or two
+#: characters in it.
+SHORT_LINE = 3
+#: Widest plausible box of a short line: box heights per character, plus a margin. A glyph is at most
+#: about as wide as it is tall, and the detector's unclipping pads a short word's height more than its
+#: width (a single "1" boxes at ~0.5 of its height, "W" ~1.0, "WW" ~1.5), so 1.2 / 2.1 / 3.0 heights
+#: for 1 / 2 / 3 characters leave room for wide fonts.
+MAX_WIDTH_PER_CHARACTER = 0.9
+WIDTH_MARGIN = 0.3
+
+
+#: Only boxes at least this share of the photo's shorter side are judged: the false reads are large
+#: (the demo's: 60 % of the photo), while small real text is often boxed loosely at low resolution.
+JUDGED_HEIGHT = 0.04
+
+
+def plausible_line(text: str, box: Box, short_side: int = 0) -> bool:
+    """Whether a short recognised string could fill its box; longer lines are always plausible
+    (widely tracked lettering such as "P O L I C E" may be read without its spaces), and so are
+    boxes under `JUDGED_HEIGHT` of the photo's `short_side`."""
+    n = len(text.strip())
+    if n == 0:
+        return False
+    if n > SHORT_LINE or box.height == 0 or box.height < JUDGED_HEIGHT * short_side:
+        return True
+    return box.width <= box.height * (MAX_WIDTH_PER_CHARACTER * n + WIDTH_MARGIN)
+
+
 class OCRText:
     """One recognised line: its box in image pixels, the string and the recogniser's confidence."""
 
@@ -196,6 +225,8 @@ class TextDetector:
         height, width = image.shape[:2]
         findings: list[Finding] = []
         for line in self.read(image):
+            if not plausible_line(line.text, line.box, min(width, height)):
+                continue
             cls = textclass.classify(line.text)
             if cls.kind == textclass.OTHER:
                 if line.score < self.min_score or len(textclass.squash(line.text)) < 2:

@@ -202,13 +202,47 @@ def test_faces_decode_maps_boxes_to_the_image(
 def test_faces_thresholds_fall_with_box_size(
     face_detector: Detector, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A weak (0.12) response is noise on a 12 px box but a face on a 48 px one."""
+    """A weak (0.12) response is noise on a 12 px box; on a 48 px box it is a face where the scene
+    supports one (inside a person's upper half), and noise on a photo with no people at all."""
     monkeypatch.setattr(face_detector, "zoom", 1.0)
+    monkeypatch.setattr(face_detector, "head_boxes", False)
     image = np.zeros((640, 960, 3), np.uint8)
+    person = Finding(Category.PERSON, "person", 0.8, Box(40, 10, 130, 300), "persons")
     monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=12))
-    assert face_detector.detect(image) == []
+    assert face_detector.detect(image, (person,)) == []
     monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.12, side=48))
-    assert len(face_detector.detect(image)) == 1
+    assert len(face_detector.detect(image, (person,))) == 1
+    assert face_detector.detect(image) == []  # no person: a grille or a lamp
+    elsewhere = Finding(Category.PERSON, "person", 0.8, Box(500, 10, 600, 300), "persons")
+    assert face_detector.detect(image, (elsewhere,)) == []
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.55, side=48))
+    assert len(face_detector.detect(image)) == 1  # strong enough to stand alone
+    monkeypatch.setattr(face_detector, "_session", OneFaceSession(score=0.35, side=12))
+    assert len(face_detector.detect(image)) == 1  # a small box keeps its one threshold (0.3)
+
+
+def test_faces_weak_boxes_count_on_a_crowd() -> None:
+    """Two clear faces make the photo a scene with people: a weak box there is kept."""
+    from detectors.faces import CenterFaceDetector
+
+    det = CenterFaceDetector(zoom=1.0)
+
+    class TwoClearOneWeak:
+        def run(self, outputs: list[str], feeds: dict[str, np.ndarray]) -> list[np.ndarray]:
+            _, _, h, w = feeds["input.1"].shape
+            heat = np.zeros((1, 1, h // 4, w // 4), np.float32)
+            size = np.full((1, 2, h // 4, w // 4), np.log(48 / 4), np.float32)
+            for row, col, score in ((10, 20, 0.9), (10, 60, 0.8), (10, 100, 0.12)):
+                heat[0, 0, row, col] = score
+            zeros = np.zeros((1, 2, h // 4, w // 4), np.float32)
+            return [heat, size, zeros, np.zeros((1, 10, h // 4, w // 4), np.float32)]
+
+    det._session = TwoClearOneWeak()
+    assert sorted(round(f.score, 2) for f in det.detect(np.zeros((640, 960, 3), np.uint8))) == [
+        0.12,
+        0.8,
+        0.9,
+    ]
 
 
 @pytest.mark.slow
@@ -282,6 +316,10 @@ def test_faces_no_head_box_where_the_face_was_found(
     )  # below head_min_score
     findings = face_detector.detect(np.zeros((640, 960, 3), np.uint8), (person, unsure))
     assert [f.label for f in findings] == ["face"]
+    # A person cut by the photo's top edge (legs, a torso): the head is outside the photo.
+    cut = Finding(Category.PERSON, "person", 0.9, Box(500, 0, 570, 200), "persons")
+    findings = face_detector.detect(np.zeros((640, 960, 3), np.uint8), (person, cut))
+    assert [f.label for f in findings] == ["face"]
 
 
 # -- plates ----------------------------------------------------------------------------------------
@@ -335,3 +373,59 @@ def test_plates_model_looks_again_at_small_vehicles_and_grows_its_boxes() -> Non
     # A plate the text detector read is not repeated.
     read = Finding(Category.PLATE, "licence plate", 0.9, Box(1900, 1400, 2100, 1600), "text", "AB12 CDE")
     assert [f.box.as_list() for f in det.detect(image, (car, read))] == [[1178, 2143, 1222, 2157]]
+
+
+def _text(box: Box, text: str, cls: str, ocr: float = 0.99) -> Finding:
+    return Finding(Category.TEXT, cls, ocr, box, "text", text, {"text_class": cls, "ocr_score": ocr})
+
+
+def test_plates_model_box_read_as_a_sign_is_dropped() -> None:
+    """A plate-model box whose middle the OCR read as a protective or police marking is a sign, not a
+    plate; an unread box, weakly read text, names, numbers and long plate texts keep the box."""
+    from detectors.plates import PlateDetector, read_as_sign
+
+    det = PlateDetector(use_model=False)
+    det._model = FixedPlateModel()  # a 40 x 10 box at (1980, 1495)-(2020, 1505) of a 4000 x 3000 photo
+    det._cascades = []
+    image = np.zeros((3000, 4000, 3), np.uint8)
+    across = Box(1982, 1497, 2018, 1503)
+    card = _text(across, "OFFICIAL-SENSITIVE", "protective_marking")
+    assert det.detect(image, (card,)) == []
+    assert det.detect(image, (_text(across, "POLICE", "police_marking"),)) == []
+    assert len(det.detect(image, (_text(across, "NEW SOUTH WALES", "other"),))) == 1  # a state's name
+    assert len(det.detect(image, (_text(across, "12", "address", ocr=0.6),))) == 1  # not read confidently
+    assert len(det.detect(image, (_text(across, "LUVMYCAR", "other"),))) == 1  # a plate-length string
+    assert len(det.detect(image, (_text(across, "G.WAGEN", "name_or_number"),))) == 1  # a vanity plate
+    assert len(det.detect(image, (_text(across, "PC 1234", "name_or_number"),))) == 1  # plate-shaped
+    plate = Box(1980, 1495, 2020, 1505)
+    frame_line = _text(Box(1990, 1503, 2010, 1505), "OFFICIAL", "protective_marking")
+    assert not read_as_sign(plate, (frame_line,))  # at the bottom edge, narrow: not the plate's middle
+    assert read_as_sign(plate, (_text(across, "OFFICIAL", "protective_marking"),))
+    assert len(det.detect(image)) == 1
+
+
+def test_text_short_line_must_fit_its_box() -> None:
+    """PP-OCR can box a large flat area and 'read' a character in it; a short string in a box far wider
+    than its characters could fill is not text."""
+    from detectors.text import plausible_line
+
+    assert not plausible_line("1", Box(0, 475, 1599, 1199))  # the demo's covered street, re-scanned
+    assert not plausible_line("OO", Box(235, 226, 666, 380))  # a QR code's modules
+    assert not plausible_line("  ", Box(0, 0, 10, 10))
+    assert plausible_line("1", Box(0, 0, 30, 60))
+    assert plausible_line("12", Box(0, 0, 90, 60))
+    assert plausible_line("W", Box(0, 0, 66, 60))
+    assert plausible_line("WW", Box(0, 0, 120, 60))
+    assert plausible_line("P O L I C E", Box(0, 0, 900, 60))  # long lines are not judged by width
+    assert plausible_line("°C", Box(1934, 4, 2019, 28), 1500)  # a camera's small overlay: not judged
+    assert not plausible_line("1", Box(0, 475, 1599, 1199), 1200)
+
+
+@pytest.mark.slow
+def test_text_drops_a_character_read_in_a_flat_area(text_detector: Detector) -> None:
+    """The demo's re-scan failure: a solid cover on a flat road is not text."""
+    image = np.full((1200, 1600, 3), (92, 92, 96), np.uint8)
+    image[:400] = (190, 175, 160)
+    image[560:960, 420:1180] = (160, 40, 40)
+    image[893:1044, 620:1016] = 0
+    assert [f.detail for f in text_detector.detect(read_only(image)) if f.detail in ("1", "l", "I")] == []
