@@ -98,9 +98,14 @@ class ObjectsDetector(YoloDetector):
     context_categories = frozenset({Category.PERSON})
     #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
     search: bool = True
+    #: Every model class must be mapped (ShareSafe's own model); off for a general model used for a
+    #: few of its classes (the COCO knife in scripts/eval_weapons.py).
+    all_classes_mapped: bool = True
 
     def load(self) -> None:
         super().load()
+        if not self.all_classes_mapped:
+            return
         names = self._model_names(self._model)
         unmapped = sorted(n for i, n in names.items() if i not in self._targets)
         if unmapped:

@@ -55,6 +55,7 @@ def coco_knife(search: bool = True) -> objects.ObjectsDetector:
         "coco-knife", path, {"knife": ClassTarget(Category.WEAPON, "knife")}, info, imgsz=640, conf=0.05
     )
     det.search = search
+    det.all_classes_mapped = False  # only COCO's knife class is of interest here
     return det
 
 
@@ -170,7 +171,13 @@ def box_recall(det: objects.ObjectsDetector, data_yaml: Path) -> dict[str, list[
 def main() -> int:
     ap = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     ap.add_argument("--evaldata", type=Path, default=Path("../shared/evaldata"))
-    ap.add_argument("--heldout", type=Path, default=None, help="folder with manifest.csv (file,label,scene)")
+    ap.add_argument(
+        "--heldout",
+        type=Path,
+        action="append",
+        default=[],
+        help="folder with manifest.csv (file,label,scene); repeatable, one set each",
+    )
     ap.add_argument("--val", type=Path, default=None, help="data yaml of the validation split")
     ap.add_argument("--weights", type=Path, default=None, help="another file of the objects model")
     ap.add_argument("--imgsz", type=int, default=None)
@@ -224,21 +231,25 @@ def main() -> int:
         for cls, cells in box_recall(photo, args.val).items():
             print(f"   {cls:12s} " + " ".join(f"{c:>7s}" for c in cells))
 
-    if args.heldout is not None:
-        with (args.heldout / "manifest.csv").open(newline="") as fh:
+    for heldout in args.heldout:
+        with (heldout / "manifest.csv").open(newline="") as fh:
             manifest = list(csv.DictReader(fh))
         groups: dict[tuple[str, str], list[Path]] = {}
         for r in manifest:
-            groups.setdefault((r["label"], r["scene"]), []).append(args.heldout / r["file"])
+            file = heldout / r["file"]
+            if not file.exists() and (heldout / "images" / r["file"]).exists():
+                file = heldout / "images" / r["file"]
+            groups.setdefault((r["label"], r["scene"]), []).append(file)
         if args.limit:
             groups = {k: v[: args.limit] for k, v in groups.items()}
-        print("\n2. held-out image-level recall (sources never trained on)")
+        print(f"\n2. held-out image-level recall, {heldout.name} (a source never trained on)")
         for (label, scene), files in sorted(groups.items()):
             rows, _ = scan(files, scorers, people)
-            out[f"heldout/{label}/{scene}"] = rows
+            out[f"{heldout.name}/{label}/{scene}"] = rows
+            line = fp_line if label == "none" else recall_line
             print(f"  {label} ({scene}), {len(rows)} images\n" + header())
             for v in rows[0] if rows else []:
-                print(recall_line(rows, v))
+                print(line(rows, v))
 
     weapon = load_rows(args.evaldata, "weapon")[: args.limit or None]
     rows, times = scan(weapon, scorers, people)
