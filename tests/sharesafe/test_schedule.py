@@ -30,6 +30,7 @@ class Fake:
         reads: Sequence[Category] | None,
         delay: float = 0.0,
         fail: bool = False,
+        waits_for: str | None = None,
     ) -> None:
         self.name = name
         self.categories = frozenset(makes)
@@ -38,6 +39,9 @@ class Fake:
         self.makes = list(makes)
         self.delay = delay
         self.fail = fail
+        #: Keep running until this other fake has started (at most 5 s): two detectors that the
+        #: scheduler runs side by side then overlap however slowly a loaded machine starts threads.
+        self.waits_for = waits_for
         self.seen: list[tuple[str, str]] = []
 
     def load(self) -> None: ...
@@ -49,6 +53,12 @@ class Fake:
         try:
             self.seen = [(f.detector, f.category.value) for f in context]
             time.sleep(self.delay)
+            deadline = time.monotonic() + 5.0
+            while self.waits_for and time.monotonic() < deadline:
+                with Fake.lock:
+                    if self.waits_for in Fake.running or any(self.waits_for in p for p in Fake.overlaps):
+                        break
+                time.sleep(0.001)
             if self.fail:
                 raise RuntimeError("broken on purpose")
             return [Finding(c, c.value, 0.9, Box(0, 0, 10, 10), self.name) for c in self.makes]
@@ -94,6 +104,7 @@ def test_result_and_context_are_those_of_a_sequential_scan(workers: int) -> None
 
 def test_independent_detectors_run_side_by_side_and_dependents_wait() -> None:
     dets = _scene()
+    dets[0].waits_for = "vehicles"
     schedule.run_detectors(np.zeros((20, 20, 3), np.uint8), dets, {}, workers=2)
     pairs = {frozenset(p) for p in Fake.overlaps}
     assert frozenset({"people", "vehicles"}) in pairs  # the first two start together
