@@ -98,6 +98,9 @@ class ObjectsDetector(YoloDetector):
     context_categories = frozenset({Category.PERSON})
     #: Look again at person crops and tiles (off: whole photo only, as a plain YoloDetector).
     search: bool = True
+    #: A thumbnail is enlarged at most twice (person crops and tiles never are): blown up 56 times,
+    #: the 8 x 8 test pictures of `evaldata/metadata` were "firearms" at 0.38 (models/README.md).
+    max_upscale: float | None = 2.0
     #: Every model class must be mapped (ShareSafe's own model); off for a general model used for a
     #: few of its classes (the COCO knife in scripts/eval_weapons.py).
     all_classes_mapped: bool = True

@@ -11,6 +11,7 @@ benchmark tools only: nothing the app ships points at one.
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from sharesafe.types import Box, Category, Finding
 #: Privacy over-redacts: keep weak detections by default.
 DEFAULT_CONF = 0.15
 DEFAULT_IOU = 0.5
+#: The letterbox border grey of ultralytics (and `detectors.yolo_onnx`).
+PAD_GREY = 114
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +82,10 @@ class YoloDetector:
 
     #: Reads nothing of what earlier detectors found (`sharesafe.schedule` runs it as soon as it can).
     context_categories: frozenset[Category] = frozenset()
+    #: At most this enlargement of a photo smaller than the network (None: the letterbox scales a
+    #: small photo up to the network size). A thumbnail blown up many times is blocks of colour the
+    #: model never saw in training, and it answers them with confident nonsense.
+    max_upscale: float | None = None
 
     def __init__(
         self,
@@ -167,6 +174,8 @@ class YoloDetector:
         # Work on a copy at twice the network size (shared with the other detectors) rather than the
         # full photo: the letterbox resize is then cheap. Boxes are scaled back.
         small, scale = fit(arr, 2 * self.imgsz)
+        if self.max_upscale is not None:
+            small = pad_to_side(small, math.ceil(self.imgsz / self.max_upscale))
         floor = self.conf if conf is None else conf
         boxes, scores, classes = self._model.predict(small, floor, self.iou, self.max_det)
         return [
@@ -182,6 +191,18 @@ class YoloDetector:
         raw = self.predict_raw(image)
         height, width = int(image.shape[0]), int(image.shape[1])
         return to_findings(raw, self._targets, self._model_names(self._model), width, height, self.name)
+
+
+def pad_to_side(image: np.ndarray, side: int) -> np.ndarray:
+    """`image` in the top-left corner of a grey `side` x `side` canvas when both its sides are shorter
+    (so a letterbox to the network size enlarges it at most network / side times); else unchanged.
+    Pixel coordinates stay those of the image (boxes only need clipping to it)."""
+    height, width = image.shape[:2]
+    if max(height, width) >= side:
+        return image
+    canvas = np.full((side, side, 3), PAD_GREY, dtype=np.uint8)
+    canvas[:height, :width] = image
+    return canvas
 
 
 def to_findings(

@@ -91,6 +91,34 @@ def test_detect_maps_filters_and_clips() -> None:
     assert found[0].extra["model_class"] == "Fall"
 
 
+def test_a_small_photo_is_enlarged_at_most_max_upscale_times() -> None:
+    """The model sees an 8 x 8 thumbnail in the corner of a grey canvas, not blown up 56 times."""
+    seen: list[tuple[int, int]] = []
+
+    class Model:
+        names = NAMES
+
+        def predict(self, image, conf, iou, max_det):  # type: ignore[no-untyped-def]
+            seen.append(image.shape[:2])
+            if image.shape[0] == 224:  # padded: the thumbnail in the corner, grey elsewhere
+                assert (image[:8, :8] == 200).all()
+                assert (image[8:, :] == 114).all() and (image[:, 8:] == 114).all()
+            box = np.array([[0.0, 0.0, 200.0, 200.0]], np.float32)  # spills into the grey border
+            return box, np.array([0.9], np.float32), np.array([1], np.int64)
+
+    det = YoloDetector("tiny", Path("/nonexistent/t.onnx"), {"Fall": (Category.WEAPON, "x")}, INFO, imgsz=448)
+    det._model = Model()
+    det._targets = resolve_class_map(det._class_map, NAMES)
+    det.load = lambda: None  # type: ignore[method-assign]
+    thumb = np.full((8, 8, 3), 200, np.uint8)
+    assert det.detect(thumb)[0].box.as_list() == [0, 0, 8, 8] and seen[-1] == (8, 8)  # default: as is
+    det.max_upscale = 2.0
+    (found,) = det.detect(thumb)
+    assert seen[-1] == (224, 224) and found.box.as_list() == [0, 0, 8, 8]  # clipped to the photo
+    det.detect(np.full((300, 240, 3), 200, np.uint8))
+    assert seen[-1] == (300, 240)  # large enough: unchanged
+
+
 def test_letterbox_centres_and_maps_back() -> None:
     image = np.full((300, 600, 3), 7, np.uint8)
     canvas, box = yolo_onnx.letterbox(image, 640, 640)

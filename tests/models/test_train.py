@@ -1,0 +1,17 @@
+"""models/train.py pieces that need no training run."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "models"))
+
+import train
+
+
+def test_wall_time_adds_the_segments_of_a_resumed_run() -> None:
+    assert train._wall_seconds([]) == 0
+    assert train._wall_seconds([300.0, 610.0, 905.4]) == 905
+    # interrupted after the third epoch, resumed: the elapsed column starts again from zero
+    assert train._wall_seconds([300.0, 610.0, 905.0, 310.0, 620.0]) == 1525
