@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from sharesafe.jobs import Checked, Cleaned, SafeCopy
-from sharesafe.policy import Decision, Profile, annotate_scan_json
+from sharesafe.policy import Decision, Profile, Reason, SetAside, annotate_scan_json
 from sharesafe.types import MetadataItem, MetadataKind, Risk
 
 
@@ -188,20 +188,26 @@ def print_profile(profile: Profile, out: TextIO) -> None:
                 f", do not share if it fills >= {r.do_not_share_above:.0%}" if r.do_not_share_above else ""
             )
             print(f"  {_rule_target(r)}: {r.severity.value}, {r.action.value}{limit}", file=out)
-            for reason in r.reasons:
-                print(f"      - {reason.text} [{reason.citation}]", file=out)
+            _print_reasons(r.reasons, out)
     if profile.combinations:
         print("\nCombinations:", file=out)
         for c in profile.combinations:
             fix = "" if c.fixable else ", cannot be fixed by covering"
             print(f"  {c.description or c.id}: {c.severity.value}, {c.action.value}{fix}", file=out)
-            for reason in c.reasons:
-                print(f"      - {reason.text} [{reason.citation}]", file=out)
-    if profile.check_yourself:
-        print("\nCheck these yourself (no detector looks for them):", file=out)
-        for s in profile.check_yourself:
-            print(f"  {s.document.short}, {s.section}: {s.rule}\n      ({s.why})", file=out)
-    if profile.not_applicable:
-        print("\nConsidered and not applicable to photos:", file=out)
-        for s in profile.not_applicable:
-            print(f"  {s.document.short}, {s.section}: {s.rule}\n      ({s.why})", file=out)
+            _print_reasons(c.reasons, out)
+    _print_sections("Check these yourself (no detector looks for them)", profile.check_yourself, out)
+    _print_sections("Considered and not applicable to photos", profile.not_applicable, out)
+
+
+def _print_reasons(reasons: Sequence[Reason], out: TextIO) -> None:
+    for reason in reasons:
+        print(f"      - {reason.text} [{reason.citation}]", file=out)
+
+
+def _print_sections(heading: str, sections: Sequence[SetAside], out: TextIO) -> None:
+    """Policy sections listed with the profile but not checked by a detector, and why."""
+    if not sections:
+        return
+    print(f"\n{heading}:", file=out)
+    for s in sections:
+        print(f"  {s.document.short}, {s.section}: {s.rule}\n      ({s.why})", file=out)
