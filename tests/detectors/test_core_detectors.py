@@ -421,6 +421,22 @@ def test_text_short_line_must_fit_its_box() -> None:
     assert not plausible_line("1", Box(0, 475, 1599, 1199), 1200)
 
 
+def test_text_an_unsure_read_of_a_giant_line_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The self-test's re-scan failure: "1" (a house number) read at 0.35 in a box a third of the photo
+    tall. Lettering that large is kept only when read with the plain-text confidence."""
+    from detectors.text import OCRText, TextDetector
+
+    det = TextDetector()
+    lines = [
+        OCRText(Box(0, 573, 618, 1200), "1", 0.35),  # unsure, giant: dropped
+        OCRText(Box(0, 573, 618, 1200), "1", 0.93),  # a door number filling the photo, read surely
+        OCRText(Box(100, 100, 130, 160), "7", 0.35),  # small and unsure: a house number kept (privacy)
+    ]
+    monkeypatch.setattr(det, "read", lambda image: lines)
+    found = det.detect(np.zeros((1200, 1600, 3), np.uint8))
+    assert [(f.detail, f.score) for f in found] == [("1", 0.93), ("7", 0.35)]
+
+
 @pytest.mark.slow
 def test_text_drops_a_character_read_in_a_flat_area(text_detector: Detector) -> None:
     """The demo's re-scan failure: a solid cover on a flat road is not text."""
