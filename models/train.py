@@ -243,13 +243,9 @@ def cmd_finalize(args: argparse.Namespace) -> int:
 
     ckpt = torch.load(str(pt), map_location="cpu", weights_only=False)
     epochs_run = int(ckpt.get("epoch", -1)) + 1 if ckpt.get("epoch", -1) >= 0 else None
-    results_csv = run / "results.csv"
-    if results_csv.is_file():
-        rows = [r for r in results_csv.read_text().splitlines()[1:] if r.strip()]
-        epochs_run = len(rows)
-        train_seconds = _wall_seconds([float(r.split(",")[1]) for r in rows])
-    else:
-        train_seconds = 0
+    train_seconds = 0
+    if (run / "results.csv").is_file():
+        epochs_run, train_seconds = _epochs_and_seconds(run)
 
     model = ul.YOLO(str(pt))
     names = {int(k): v for k, v in model.names.items()}
@@ -300,6 +296,20 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     shutil.copy2(chosen, dest)
 
     start = _describe_start(record)
+    training_command = record["command"]
+    if args.continues:
+        # This run started from another run's best checkpoint: credit the first run's start weights,
+        # and count both runs' epochs, wall time and commands.
+        first = Path(args.continues)
+        first_record = json.loads((first / "sharesafe_train.json").read_text())
+        first_epochs, first_seconds = _epochs_and_seconds(first)
+        start = _describe_start(first_record)
+        start["base_weights"] += (
+            f"; trained {first_epochs} epochs ({first.name}), then continued from that run's best checkpoint"
+        )
+        training_command = f"{first_record['command']} ; then, from its best.pt: {record['command']}"
+        epochs_run = (epochs_run or 0) + first_epochs
+        train_seconds += first_seconds
     ds = record.get("dataset", {})
     sources = []
     for s in ds.get("sources", []):
@@ -323,7 +333,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
         "licence": f"AGPL-3.0-or-later (fine-tuned from {start['licence_from']})",
         "classes": [names[i] for i in sorted(names)],
         "base_weights": start["base_weights"],
-        "training_command": record["command"],
+        "training_command": training_command,
         "data_command": ds.get("command", "python models/prepare_data.py (see models/README.md)"),
         "epochs_run": epochs_run or 0,
         "train_seconds": train_seconds,
@@ -341,6 +351,12 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     print(json.dumps(validation, indent=1))
     print(f"shipped {dest} sha256 {entry['sha256']}")
     return 0
+
+
+def _epochs_and_seconds(run: Path) -> tuple[int, int]:
+    """Epochs run and training wall time of a run, from its results.csv."""
+    rows = [r for r in (run / "results.csv").read_text().splitlines()[1:] if r.strip()]
+    return len(rows), _wall_seconds([float(r.split(",")[1]) for r in rows])
 
 
 def _wall_seconds(elapsed: list[float]) -> int:
@@ -454,6 +470,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     f.add_argument("--data", default="", help="data yaml to validate on (default: the run's)")
     f.add_argument("--hardware", default="", help="what it was trained on, for the manifest")
+    f.add_argument(
+        "--continues", default="", help="the run whose best checkpoint this run started from (credited)"
+    )
     args = ap.parse_args(argv)
     if args.cmd == "train":
         if not args.resume and not args.data:
