@@ -138,17 +138,20 @@ def _versions(*packages: str) -> dict[str, str]:
     return out
 
 
-def _this_machine(device: str) -> str:
-    """CPU model and core count, and the GPU when training runs on one (for the manifest)."""
-    cpu = "unknown CPU"
+def _cpu_name() -> str:
+    """The CPU's model name from /proc/cpuinfo ("unknown CPU" where there is none)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+                return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    text = f"{cpu}, {os.cpu_count()} cores"
+    return "unknown CPU"
+
+
+def _this_machine(device: str) -> str:
+    """CPU model and core count, and the GPU when training runs on one (for the manifest)."""
+    text = f"{_cpu_name()}, {os.cpu_count()} cores"
     if device != "cpu":
         import torch
 
@@ -396,15 +399,7 @@ def _describe_start(record: dict[str, Any]) -> dict[str, str]:
 def _hardware(record: dict[str, Any]) -> str:
     if record.get("hardware"):
         return f"{record['hardware']}; torch threads {record.get('threads')}"
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, no GPU; torch threads {record.get('threads')}"
+    return f"{_cpu_name()}, {os.cpu_count()} cores, no GPU; torch threads {record.get('threads')}"
 
 
 MANIFEST_HEADER = (

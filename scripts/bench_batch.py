@@ -29,15 +29,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-EVALDATA = next(
-    (
-        p / "shared" / "evaldata"
-        for p in (ROOT.parent, ROOT.parent.parent)
-        if (p / "shared" / "evaldata").is_dir()
-    ),
-    ROOT.parent / "shared" / "evaldata",
-)
+from bench_scan import EVALDATA, ROOT  # the same ../shared/evaldata lookup (scripts/ is on sys.path)
+
 _DECODABLE = ("JPEG", "HEIC", "HEIF", "PNG", "WEBP", "Extended WEBP", "TIFF", "GIF", "BMP")
 
 _CHILD = r"""

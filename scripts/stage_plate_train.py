@@ -25,7 +25,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,6 +33,8 @@ import numpy as np
 from PIL import Image, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import stage_yolo_set
+
 from models.prepare_data import near
 
 Box = tuple[float, float, float, float]
@@ -120,14 +121,7 @@ class Blobs:
 
 
 def voc_boxes(text: bytes) -> list[Box]:
-    boxes = []
-    for obj in ET.fromstring(text).iter("object"):
-        bb = obj.find("bndbox")
-        if bb is None:
-            continue
-        x1, y1, x2, y2 = (float(bb.findtext(k) or 0) for k in ("xmin", "ymin", "xmax", "ymax"))
-        boxes.append((x1, y1, x2, y2))
-    return boxes
+    return [(b[0], b[1], b[2], b[3]) for b in stage_yolo_set.voc_boxes(text)]
 
 
 def items(src: Source, blobs: Blobs) -> Iterator[tuple[str, list[Box]]]:

@@ -58,7 +58,7 @@ def yolo_boxes(text: str, width: int, height: int, classes: set[int] | None) -> 
     return boxes
 
 
-def voc_boxes(text: str) -> list[list[float]]:
+def voc_boxes(text: str | bytes) -> list[list[float]]:
     """Pixel xyxy boxes of every `<object>` in a Pascal VOC annotation."""
     import xml.etree.ElementTree as ET
 

@@ -5,22 +5,17 @@ Longer runs: `PYTHONPATH=. .venv/bin/python scripts/fuzz_metadata.py --count 500
 
 from __future__ import annotations
 
-import importlib.util
 import random
-import sys
 from pathlib import Path
 from types import ModuleType
+
+from tests.scripts.load_script import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_fuzzer() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fuzz_metadata", ROOT / "scripts" / "fuzz_metadata.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["fuzz_metadata"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("fuzz_metadata")
 
 
 def test_a_brief_fuzz_run_finds_no_unexpected_error() -> None:

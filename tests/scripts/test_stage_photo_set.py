@@ -4,22 +4,17 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import importlib.util
 import subprocess
-import sys
 from pathlib import Path
 from types import ModuleType
+
+from tests.scripts.load_script import load_script
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def load_stager() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("stage_photo_set", ROOT / "scripts" / "stage_photo_set.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["stage_photo_set"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script("stage_photo_set")
 
 
 def make_mirror(tmp_path: Path) -> tuple[Path, str, dict[str, bytes]]:

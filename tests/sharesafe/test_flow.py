@@ -23,9 +23,9 @@ from sharesafe.jobs import OutputFolder, check, check_many, clean_many, default_
 from sharesafe.pipeline import export
 from sharesafe.policy import Action, load_profile
 from sharesafe.review import Decided, Review
-from sharesafe.samples import exif_bytes, jpeg_bytes, street_scene
 from sharesafe.types import Box, Category, Finding, ScanResult, TextClass
 from tests.flow_spy import FlowSpy
+from tests.sharesafe.street_photos import photo
 
 
 @dataclass
@@ -52,14 +52,6 @@ class Station:
                 Finding(Category.PREMISES, "police premises (signage)", 0.8, Box(0, 0, sx, sy), self.name)
             )
         return out
-
-
-def photo(path: Path, seed: int = 0, size: tuple[int, int] = (320, 240)) -> Path:
-    scene = street_scene(*size)
-    scene[0:4, 0:4] = seed  # distinct bytes per photo
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(jpeg_bytes(np.ascontiguousarray(scene), exif_bytes()))
-    return path
 
 
 def run_cli(*args: str) -> tuple[int, str, str]:

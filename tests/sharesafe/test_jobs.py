@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from sharesafe import backends
@@ -19,18 +18,10 @@ from sharesafe.cli import EXIT_FAILED, main
 from sharesafe.jobs import OutputFolder, check, default_review, make_safe
 from sharesafe.pipeline import NOT_SAFE_DIR
 from sharesafe.policy import load_profile
-from sharesafe.samples import exif_bytes, jpeg_bytes, street_scene
 from tests.desktop.desktop_fakes import SecondLook
+from tests.sharesafe.street_photos import photo
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def photo(path: Path, seed: int = 0, size: tuple[int, int] = (320, 240)) -> Path:
-    scene = street_scene(*size)
-    scene[0:4, 0:4] = seed  # distinct bytes per photo
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(jpeg_bytes(np.ascontiguousarray(scene), exif_bytes()))
-    return path
 
 
 def safe_named(folder: Path) -> list[Path]:
