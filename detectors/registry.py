@@ -57,7 +57,7 @@ BACKENDS: tuple[Backend, ...] = (
         "plates",
         "detectors.plates",
         "create",
-        summary="Licence plates (fastanpr YOLOv8n plate model; OpenCV plate cascades off by default)",
+        summary="Licence plates (ShareSafe's YOLOv8n plate model, models/plates.onnx; OpenCV plate cascades off by default)",
     ),
     Backend(
         "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"

@@ -5,6 +5,8 @@ Model-backed tests are marked slow (they still run in CI): each loads its model 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw, ImageFont
@@ -341,6 +343,27 @@ def test_plates_contract_and_context() -> None:
     # Whatever the cascades find, a plate the text detector already reported is not repeated.
     known = Finding(Category.PLATE, "licence plate", 0.9, Box(0, 0, 800, 500), "text", "AB12 CDE")
     assert det.detect(read_only(image), (known,)) == []
+
+
+def test_plate_model_is_refused_unless_its_sha256_matches_the_manifest(tmp_path: Path) -> None:
+    from detectors.objects import WeightsIntegrityError
+    from detectors.plates import PlateDetector, plate_model
+
+    shipped, entry = plate_model()
+    assert shipped.is_file(), "models/plates.onnx ships with the repository"
+    weights = tmp_path / entry["file"]
+    weights.write_bytes(shipped.read_bytes())
+    manifest = tmp_path / "manifest.toml"
+    manifest.write_text(f'[[model]]\nname = "plates"\nfile = "{entry["file"]}"\nsha256 = "{"0" * 64}"\n')
+    with pytest.raises(WeightsIntegrityError, match="does not match"):
+        PlateDetector(manifest=manifest).load()
+    manifest.write_text(
+        f'[[model]]\nname = "plates"\nfile = "{entry["file"]}"\nsha256 = "{entry["sha256"]}"\n'
+    )
+    det = PlateDetector(manifest=manifest)
+    det.load()
+    assert det.detect(read_only(np.full((240, 320, 3), 128, np.uint8))) == []
+    assert "models/plates.onnx" in det.info.model
 
 
 class FixedPlateModel:
