@@ -75,7 +75,12 @@ def test_onnx_and_torch_agree() -> None:
     onnx_bb, torch_bb = backbone.Backbone("onnx"), backbone.Backbone("torch")
     lo, lt = onnx_bb.logits([crop]), torch_bb.logits([crop])
     assert onnx_bb.runtime == "onnxruntime" and torch_bb.runtime == "torch"
-    assert np.abs(lo - lt).max() < 1e-3
+    # The derived file stores its weights as FP16 (detectors/onnx_fp16.py): logits move by a few
+    # hundredths, the ranking and the probabilities the hints use do not.
+    assert np.abs(lo - lt).max() < 0.05
+    assert list(np.argsort(-lo[0])[:5]) == list(np.argsort(-lt[0])[:5])
+    po, pt = onnx_bb.probs([crop]), torch_bb.probs([crop])
+    assert np.abs(po - pt).max() < 2e-3
 
 
 @pytest.mark.slow
