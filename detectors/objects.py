@@ -82,6 +82,17 @@ def manifest_entry(name: str = ENTRY, manifest: Path = MANIFEST) -> dict[str, An
     raise KeyError(f"no [[model]] named {name!r} in {manifest}")
 
 
+def shipped_file(name: str, manifest: Path = MANIFEST) -> tuple[Path, dict[str, Any]]:
+    """The file a [[model]] entry names (beside the manifest) and the entry itself."""
+    entry = manifest_entry(name, manifest)
+    return (manifest.parent / entry["file"]).resolve(), entry
+
+
+def entry_version(entry: dict[str, Any]) -> str:
+    """How a detector's ModelInfo names the version of a model of ours: its date and sha256 prefix."""
+    return f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}"
+
+
 def verify_sha256(path: Path, expected: str) -> None:
     actual = file_sha256(path)
     if actual != expected.lower():
@@ -197,8 +208,7 @@ def make(
     weights: Path | None = None, manifest: Path = MANIFEST, conf: float = CONF, imgsz: int | None = None
 ) -> ObjectsDetector:
     """The shipped detector (the file named in the manifest), or another file of the same model (benchmarks)."""
-    entry = manifest_entry(ENTRY, manifest)
-    shipped = (manifest.parent / entry["file"]).resolve()
+    shipped, entry = shipped_file(ENTRY, manifest)
     path = Path(weights).resolve() if weights is not None else shipped
     expected = entry["sha256"] if path == shipped else None
 
@@ -209,7 +219,7 @@ def make(
     info = ModelInfo(
         model=f"models/{path.name}",
         licence=str(entry.get("licence", "")),
-        version=f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}",
+        version=entry_version(entry),
         source="models/manifest.toml",
     )
     return ObjectsDetector(

@@ -62,11 +62,9 @@ def character_texture(gray: np.ndarray, box: Box) -> float:
 
 def plate_model(manifest: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """The plate model's file and its entry in `manifest` (default: models/manifest.toml)."""
-    from detectors.objects import MANIFEST, manifest_entry
+    from detectors.objects import MANIFEST, shipped_file
 
-    manifest = manifest or MANIFEST
-    entry = manifest_entry(PLATE_MODEL_ENTRY, manifest)
-    return (manifest.parent / entry["file"]).resolve(), entry
+    return shipped_file(PLATE_MODEL_ENTRY, manifest or MANIFEST)
 
 
 #: Text classes that no licence plate carries: a model box whose characters the OCR read as one of
@@ -146,6 +144,8 @@ class PlateDetector:
         self.use_model = use_model
         self.cascades = cascades
         self.manifest = manifest
+        from detectors.objects import entry_version
+
         with_cascades = "".join(f" + cv2.data/{c}" for c in CASCADES) if cascades else ""
         try:
             _, entry = plate_model(manifest)
@@ -156,7 +156,7 @@ class PlateDetector:
             + with_cascades,
             licence=str(entry.get("licence", "AGPL-3.0-or-later"))
             + (" + BSD-3-Clause (OpenCV cascades)" if cascades else ""),
-            version=f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}, OpenCV {cv2.__version__}",
+            version=f"{entry_version(entry)}, OpenCV {cv2.__version__}",
             source="models/manifest.toml, opencv-python (PyPI)",
         )
         self._cascades: list[Any] = []

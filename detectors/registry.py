@@ -49,7 +49,7 @@ BACKENDS: tuple[Backend, ...] = (
         "objects",
         "detectors.objects",
         "make",
-        summary="firearms (photo, person crops, tiles) and hi-vis vests (ShareSafe's own YOLO, models/objects.*)",
+        summary="firearms, knives (photo, person crops, tiles) and hi-vis vests (ShareSafe's own YOLO, models/objects.*)",
     ),
     Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
     Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),

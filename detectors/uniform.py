@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors import backbone
-from detectors.objects import MANIFEST, manifest_entry, verify_sha256
+from detectors.objects import MANIFEST, entry_version, manifest_entry, shipped_file, verify_sha256
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
@@ -62,8 +62,8 @@ class UniformHead:
 
 
 def head_path(manifest: Path = MANIFEST) -> tuple[Path, str]:
-    entry = manifest_entry(ENTRY, manifest)
-    return (manifest.parent / entry["file"]).resolve(), str(entry["sha256"])
+    path, entry = shipped_file(ENTRY, manifest)
+    return path, str(entry["sha256"])
 
 
 class UniformDetector:
@@ -78,7 +78,7 @@ class UniformDetector:
         self.info = ModelInfo(
             model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 person-crop embeddings",
             licence=str(entry.get("licence", "")),
-            version=f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}",
+            version=entry_version(entry),
             source="trained by models/train_uniform.py (see models/manifest.toml)",
         )
 
