@@ -2,7 +2,9 @@
 
 zxing-cpp reads QR, Data Matrix, Aztec, PDF417 and the 1-D barcodes in one call. Large photos are
 read once at up to `side` pixels on the long side (a full-size read of a 12 MP photo costs ~0.6 s
-on two cores; at 2048 px a code must be about 25 px across in the reduced image to be read).
+on two cores; at 2048 px a code must be about 25 px across in the reduced image to be read), or at
+the photo's exact half when that is within 10 % of it (4032 -> 2016 px: shared with the other
+detectors' copies, and 0.02 s cheaper than a 2048 px copy of its own).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import cv2
 
 from detectors.faces import _package_version
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.resize import fit
+from sharesafe.resize import fit_cheap
 from sharesafe.types import Box, Category, Finding
 
 
@@ -69,7 +71,7 @@ class CodeDetector:
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()
         height, width = image.shape[:2]
-        small, _ = fit(image, self.side)
+        small, _ = fit_cheap(image, self.side)
         gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY)
         return self._read(gray, gray.shape[1] / width, width, height)
 

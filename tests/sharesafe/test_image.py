@@ -12,7 +12,7 @@ from sharesafe.errors import (
     UnreadableFileError,
     UnsupportedFormatError,
 )
-from sharesafe.image import load_image, load_image_bytes
+from sharesafe.image import _heif_pixels, load_image, load_image_bytes
 from sharesafe.samples import exif_bytes, jpeg_bytes, rotate_for_orientation, street_scene
 
 
@@ -104,11 +104,32 @@ def test_decompression_bomb_is_refused_before_decoding() -> None:
     assert load_image_bytes(big, max_pixels=12_000_000).width == 4000
 
 
-def test_loaded_pixels_are_a_private_copy() -> None:
+def test_loaded_pixels_are_read_only() -> None:
     data = jpeg_bytes(street_scene(64, 48))
     a = load_image_bytes(data)
-    a.pixels[:] = 0
-    assert load_image_bytes(data).pixels.any()
+    with pytest.raises(ValueError, match="read-only"):
+        a.pixels[:] = 0
+    drawn = a.pixels.copy()
+    drawn[:] = 0
+    assert a.pixels.any() and load_image_bytes(data).pixels.any()
+
+
+@pytest.mark.parametrize("mode", ["RGB", "RGBA", "L"])
+def test_heic_direct_decode_matches_pillow(mode: str) -> None:
+    """The HEIF fast path gives the pixels Pillow's plugin gives (RGB); other modes go through Pillow."""
+    pillow_heif.register_heif_opener()
+    picture = Image.fromarray(street_scene(96, 64)).convert(mode)
+    heif = pillow_heif.from_pillow(picture)
+    buf = io.BytesIO()
+    heif.save(buf, quality=90)
+    loaded = load_image_bytes(buf.getvalue())
+    with Image.open(io.BytesIO(buf.getvalue())) as via_pillow:
+        expected = np.asarray(via_pillow.convert("RGB"))
+    assert loaded.pixels.shape == (64, 96, 3) and loaded.pixels.flags.c_contiguous
+    assert np.array_equal(loaded.pixels, expected)
+    with Image.open(io.BytesIO(buf.getvalue())) as opened:
+        direct = _heif_pixels(buf.getvalue(), opened)
+    assert (direct is not None) == (opened.mode == "RGB")
 
 
 def test_non_srgb_profile_is_converted_for_export() -> None:

@@ -1,6 +1,6 @@
 import numpy as np
 
-from sharesafe.resize import fit, resized, shared_resizes
+from sharesafe.resize import fit, fit_cheap, resized, shared_resizes
 
 
 def _img() -> np.ndarray:
@@ -67,3 +67,17 @@ def test_copies_are_made_once_when_threads_ask_at_the_same_time() -> None:
         for t in threads:
             t.join()
     assert len(got) == 6 and all(g is got[0] for g in got)
+
+
+def test_fit_cheap_takes_the_halving_only_when_it_is_close() -> None:
+    photo = np.zeros((3024, 4032, 3), dtype=np.uint8)
+    small, scale = fit_cheap(photo, 2048)
+    assert small.shape == (1512, 2016, 3) and scale == 0.5
+    odd = np.zeros((3472, 4624, 3), dtype=np.uint8)  # halves to 2312, quarters to 1156: both far off
+    small, scale = fit_cheap(odd, 2048)
+    assert max(small.shape[:2]) == 2048 and small.shape[:2] == fit(odd, 2048)[0].shape[:2]
+    tiny = np.zeros((100, 200, 3), dtype=np.uint8)
+    assert fit_cheap(tiny, 2048) == (tiny, 1.0)
+    with shared_resizes(photo):
+        first, _ = fit_cheap(photo, 2048)
+        assert fit_cheap(photo, 2048)[0] is first  # one shared copy per scan
