@@ -199,21 +199,27 @@ def load_image_bytes(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> Loade
 
 
 def _heif_pixels(data: bytes, img: Image.Image) -> npt.NDArray[np.uint8] | None:
-    """The first image of a HEIF/AVIF file as 8-bit RGB straight from pillow-heif's decoded buffer.
+    """The image of a HEIF/AVIF file that `img` (pillow-heif's Pillow plugin) is at, as 8-bit RGB straight
+    from pillow-heif's decoded buffer.
 
-    The same decoder and frame as Pillow's plugin gives, without the plugin's two copies of the
+    The same decoder and frame as the plugin gives, without the plugin's two copies of the
     pixels (into Pillow's memory, then out of it): a 12 MP HEIC opens about 0.05 s sooner. None when
-    the frame is not plain RGB (alpha, greyscale, 16-bit) or not what Pillow reported: the caller then
-    decodes through Pillow."""
-    if img.mode != "RGB":
-        return None
+    the frame is not plain RGB (alpha, greyscale, 16-bit), not what Pillow reported, or not decodable
+    here: the caller then decodes through Pillow."""
+    if img.mode != "RGB" or not type(img).__module__.startswith("pillow_heif"):
+        return None  # e.g. an AVIF that Pillow's own plugin opened: pillow-heif may lack its decoder
     import pillow_heif
 
-    heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
-    frame = heif[img.tell()]
-    if frame.mode != "RGB" or tuple(frame.size) != img.size:
+    try:
+        heif = pillow_heif.open_heif(io.BytesIO(data), convert_hdr_to_8bit=True)
+        frame = heif[img.tell()]
+        if frame.mode != "RGB" or tuple(frame.size) != img.size:
+            return None
+        pixels = np.asarray(frame)
+    except MemoryError:
+        raise
+    except Exception:  # noqa: BLE001 - Pillow's plugin then decodes it, or reports the damage
         return None
-    pixels = np.asarray(frame)
     if pixels.dtype != np.uint8 or pixels.shape != (img.size[1], img.size[0], 3):
         return None
     return np.ascontiguousarray(pixels)

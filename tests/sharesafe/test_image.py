@@ -3,7 +3,7 @@ import io
 import numpy as np
 import pillow_heif
 import pytest
-from PIL import Image
+from PIL import Image, features
 
 from sharesafe import formats
 from sharesafe.errors import (
@@ -61,6 +61,15 @@ def test_heic_opens() -> None:
     loaded = load_image_bytes(buf.getvalue())
     assert loaded.format == formats.HEIF
     assert loaded.pixels.shape == (48, 64, 3)
+
+
+@pytest.mark.skipif(not features.check("avif"), reason="this Pillow has no AVIF plugin")
+def test_avif_opens_through_pillow_when_pillow_heif_cannot() -> None:
+    picture = Image.fromarray(street_scene(64, 48))
+    buf = io.BytesIO()
+    picture.save(buf, "AVIF", quality=90)
+    loaded = load_image_bytes(buf.getvalue())
+    assert loaded.format == formats.AVIF and loaded.pixels.shape == (48, 64, 3)
 
 
 def test_png_alpha_and_16_bit() -> None:
