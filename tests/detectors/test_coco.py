@@ -297,3 +297,36 @@ def test_a_lower_floor_gives_the_same_detections_first_then_weaker_ones() -> Non
     lower = det.yolo.predict_raw(image, conf=0.01)
     assert len(lower) > len(at_floor)
     assert [r for r in lower if r[1] > det.yolo.conf] == at_floor
+
+
+def test_persons_look_first_with_the_shared_whole_photo_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`persons` runs its model only where the COCO pass has a person candidate, and within one scan
+    that pass is made once for `coco` and `persons` together."""
+    from detectors import persons
+    from sharesafe.resize import shared_resizes
+
+    image = np.zeros((600, 800, 3), np.uint8)
+    ran: list[int] = []
+    monkeypatch.setattr(YoloDetector, "detect", lambda self, img, context=(): ran.append(1) or [])
+    det = persons.PersonDetector("persons", Path("/nonexistent/p.onnx"), persons.CLASS_MAP, INFO)
+    nobody = FakeYolo([(2, 0.8, (10.0, 10.0, 60.0, 40.0)), (16, 0.3, (1.0, 1.0, 9.0, 30.0))])  # car, dog
+    monkeypatch.setattr(coco, "shared_model", lambda: nobody)
+    assert not persons.anyone_in(image)
+    assert det.detect(image) == [] and ran == []
+    someone = FakeYolo([(2, 0.8, (10.0, 10.0, 60.0, 40.0)), (0, 0.06, (100.0, 100.0, 140.0, 200.0))])
+    monkeypatch.setattr(coco, "shared_model", lambda: someone)
+    det.detect(image)
+    assert ran == [1]
+    unchecked = persons.PersonDetector(
+        "persons", Path("/nonexistent/p.onnx"), persons.CLASS_MAP, INFO, look_first=False
+    )
+    monkeypatch.setattr(coco, "shared_model", lambda: nobody)
+    unchecked.detect(image)
+    assert ran == [1, 1]
+    # one pass per scan: the coco detector and the person check share it
+    shared_yolo = FakeYolo([(0, 0.5, (100.0, 100.0, 140.0, 200.0)), (2, 0.8, (10.0, 10.0, 60.0, 40.0))])
+    monkeypatch.setattr(coco, "shared_model", lambda: shared_yolo)
+    with shared_resizes(image):
+        found = coco.CocoDetector(shared_yolo).detect(image)
+        assert persons.anyone_in(image)
+    assert len(shared_yolo.calls) == 1 and [f.label for f in found] == ["vehicle: car"]

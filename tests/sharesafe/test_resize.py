@@ -81,3 +81,36 @@ def test_fit_cheap_takes_the_halving_only_when_it_is_close() -> None:
     with shared_resizes(photo):
         first, _ = fit_cheap(photo, 2048)
         assert fit_cheap(photo, 2048)[0] is first  # one shared copy per scan
+
+
+def test_shared_results_are_made_once_per_scan() -> None:
+    import contextvars
+    import threading
+
+    from sharesafe.resize import shared
+
+    photo = np.zeros((30, 40, 3), dtype=np.uint8)
+    made: list[int] = []
+
+    def make() -> int:
+        made.append(1)
+        return 7
+
+    assert shared(photo, "k", make) == 7 and shared(photo, "k", make) == 7 and len(made) == 2  # no scan
+    made.clear()
+    with shared_resizes(photo):
+        out: list[int] = []
+        # as `sharesafe.schedule` runs detectors: each thread in a copy of the scan's context
+        threads = [
+            threading.Thread(
+                target=contextvars.copy_context().run, args=(lambda: out.append(shared(photo, "k", make)),)
+            )
+            for _ in range(6)
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert out == [7] * 6 and len(made) == 1
+        assert shared(photo.copy(), "k", make) == 7 and len(made) == 2  # another array: not this scan's
+        assert shared(photo, "other", make) == 7 and len(made) == 3
