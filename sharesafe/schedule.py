@@ -13,6 +13,11 @@ It then starts once every earlier detector that can report one of those categori
 attribute (a force kit, a rule over everything found so far, a test double) waits for every earlier
 detector and gets all their findings, as in a sequential scan. The findings of the scan are
 concatenated in scan order, so the result never depends on which thread ran what, or when.
+
+Which ready detector starts first is a matter of time only. On a session's first scan it is scan
+order; after that the one that heads the longest chain of work (its own recent time plus its longest
+chain of dependents', `start_order`) goes first, so the OCR, which takes longest and which plates
+wait for, no longer waits behind quick detectors that happen to come before it in the list.
 """
 
 from __future__ import annotations
@@ -21,8 +26,11 @@ import contextvars
 import logging
 import os
 import threading
+import time
+import weakref
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from typing import Any
 
 from sharesafe.detector import Detector, RGBImage
 from sharesafe.errors import readable
@@ -62,6 +70,43 @@ def dependencies(detectors: Sequence[Detector]) -> list[list[int]]:
     return out
 
 
+#: Each detector's wall time in recent scans (an exponential average), by detector object.
+_seconds: weakref.WeakKeyDictionary[Any, float] = weakref.WeakKeyDictionary()
+_seconds_lock = threading.Lock()
+#: Weight of the newest scan in that average.
+_NEWEST = 0.3
+
+
+def expected_seconds(det: Detector) -> float:
+    """`det`'s recent wall time in this session (0.0 before it has run, or if it cannot be tracked)."""
+    try:
+        with _seconds_lock:
+            return _seconds.get(det, 0.0)
+    except TypeError:  # an unhashable or unreferenceable detector: no history, scan order
+        return 0.0
+
+
+def _record(det: Detector, seconds: float) -> None:
+    try:
+        with _seconds_lock:
+            old = _seconds.get(det)
+            _seconds[det] = seconds if old is None else (1 - _NEWEST) * old + _NEWEST * seconds
+    except TypeError:
+        pass
+
+
+def start_order(detectors: Sequence[Detector], deps: list[list[int]]) -> list[int]:
+    """The order in which ready detectors are started: by the expected length of the chain of work
+    each heads (its own time plus the longest chain among the detectors that wait for it), longest
+    first, to 10 ms; ties, and a session's first scan, in scan order."""
+    n = len(detectors)
+    chain = [0.0] * n
+    for i in reversed(range(n)):  # a detector's dependents come after it in scan order
+        after = [chain[j] for j in range(i + 1, n) if i in deps[j]]
+        chain[i] = expected_seconds(detectors[i]) + max(after, default=0.0)
+    return sorted(range(n), key=lambda i: (-round(chain[i], 2), i))
+
+
 #: detect(index, context) -> findings; raising records the error and yields no findings.
 Run = Callable[[int, tuple[Finding, ...]], list[Finding]]
 
@@ -82,8 +127,10 @@ def run_detectors(
     def run(i: int) -> None:
         det = detectors[i]
         context = tuple(f for j in deps[i] for f in (results[j] or ()))
+        started = time.perf_counter()
         try:
             found = list(det.detect(image, context))
+            _record(det, time.perf_counter() - started)
         except Exception as exc:
             log.exception("detector %s failed", getattr(det, "name", det))
             found = []
@@ -97,19 +144,23 @@ def run_detectors(
         for i in range(len(detectors)):
             run(i)
     else:
-        _run_concurrently(run, deps, min(n, len(detectors)))
+        _run_concurrently(run, deps, min(n, len(detectors)), start_order(detectors, deps))
     return [f for found in results for f in (found or ())]
 
 
-def _run_concurrently(run: Callable[[int], None], deps: list[list[int]], workers: int) -> None:
-    """Start each detector, in scan order, as soon as its dependencies are done, `workers` at a time."""
+def _run_concurrently(
+    run: Callable[[int], None], deps: list[list[int]], workers: int, order: Sequence[int] | None = None
+) -> None:
+    """Start each detector as soon as its dependencies are done, `workers` at a time; among those
+    ready, in `order` (default: scan order)."""
+    order = list(range(len(deps))) if order is None else list(order)
     done: set[int] = set()
     started: set[int] = set()
     running: dict[Future[None], int] = {}
     total = len(deps)
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="sharesafe-detect") as pool:
         while len(done) < total:
-            for i in range(total):
+            for i in order:
                 if len(running) >= workers:
                     break
                 if i not in started and all(j in done for j in deps[i]):

@@ -131,3 +131,37 @@ def test_workers_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     assert schedule.workers_from_env() == schedule.DEFAULT_WORKERS
     monkeypatch.delenv("SHARESAFE_DETECTOR_THREADS")
     assert schedule.workers_from_env() == schedule.DEFAULT_WORKERS
+
+
+def test_after_a_first_scan_the_longest_chain_of_work_starts_first() -> None:
+    """Scan order first; once times are known, a slow independent detector later in the list (the OCR,
+    which plates wait for) starts before quick ones, and the result stays the sequential one."""
+    dets = [
+        Fake("people", [Category.PERSON], reads=(), delay=0.01),
+        Fake("vehicles", [Category.VEHICLE], reads=(), delay=0.01),
+        Fake("ocr", [Category.TEXT], reads=(), delay=0.15),
+        Fake("plates", [Category.PLATE], reads=[Category.TEXT, Category.VEHICLE], delay=0.01),
+    ]
+    deps = schedule.dependencies(dets)
+    assert schedule.start_order(dets, deps) == [0, 1, 2, 3]  # nothing known yet: scan order
+    image = np.zeros((20, 20, 3), np.uint8)
+    first = schedule.run_detectors(image, dets, {}, workers=2)
+    assert schedule.expected_seconds(dets[2]) >= 0.15
+    assert schedule.start_order(dets, deps)[0] == 2
+    starts: list[str] = []
+    for d in dets:
+        real = d.detect
+
+        def detect(
+            image: np.ndarray, context: Sequence[Finding] = (), real=real, name=d.name
+        ) -> list[Finding]:
+            with Fake.lock:
+                starts.append(name)
+            return real(image, context)
+
+        d.detect = detect  # type: ignore[method-assign]
+    second = schedule.run_detectors(image, dets, {}, workers=2)
+    assert starts[0] == "ocr" and starts.index("ocr") < starts.index("vehicles")
+    assert [f.detector for f in second] == [f.detector for f in first]
+    assert [f.detector for f in first] == ["people", "vehicles", "ocr", "plates"]
+    assert dets[3].seen == [("vehicles", "vehicle"), ("ocr", "text")]
