@@ -195,6 +195,7 @@ class TextDetector:
         for make in ("_load_det_model", "_load_rec_model"):
             if hasattr(self._engine, make):
                 getattr(self._engine, make)()
+        _fast_det_preprocess(self._engine)
 
     def read(self, image: RGBImage) -> list[OCRText]:
         """Every text line in `image` with its string, unfiltered."""
@@ -259,6 +260,58 @@ class TextDetector:
 
 def create() -> TextDetector:
     return TextDetector()
+
+
+def _fast_det_preprocess(engine: Any) -> None:
+    """Give rapidocr's text detector a preprocessing step that produces the same network input, bit for
+    bit, in a quarter of the time.
+
+    rapidocr scales a photo's 8-bit values to floats with a float64 mean and deviation (about 30 ms of
+    one core for a 960 px copy, the largest share of the OCR outside the networks). An 8-bit value
+    has only 256 possible results per channel: they are computed once, by rapidocr's own
+    arithmetic, and looked up. Anything that is not a 3-channel 8-bit image goes rapidocr's way."""
+    det = getattr(engine, "text_det", None)
+    if det is None or not hasattr(det, "get_preprocess"):
+        return
+    plain = det.get_preprocess
+
+    def get_preprocess() -> Any:
+        return _LookupPreprocess(plain())
+
+    det.get_preprocess = get_preprocess
+
+
+#: The lookup tables by (mean, deviation): made once; two threads making one at once make the same.
+_TABLES: dict[tuple[bytes, bytes], np.ndarray] = {}
+
+
+class _LookupPreprocess:
+    """rapidocr's `DetPreProcess` with its normalize-and-transpose done through a per-channel table."""
+
+    def __init__(self, plain: Any) -> None:
+        self.plain = plain
+
+    def table(self) -> np.ndarray:
+        """(3, 256) float32: channel c of value v becomes table[c, v], exactly as rapidocr computes it."""
+        key = (np.asarray(self.plain.mean).tobytes(), np.asarray(self.plain.std).tobytes())
+        table = _TABLES.get(key)
+        if table is None:
+            levels = np.repeat(np.arange(256, dtype=np.uint8)[None, :, None], 3, axis=2)
+            table = np.ascontiguousarray(self.plain.normalize(levels)[0].T.astype(np.float32))
+            _TABLES[key] = table
+        return table
+
+    def __call__(self, img: np.ndarray) -> np.ndarray | None:
+        if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+            return self.plain(img)  # type: ignore[no-any-return]
+        small = self.plain.resize(img)
+        if small is None:
+            return None
+        table = self.table()
+        out = np.empty((1, 3, small.shape[0], small.shape[1]), dtype=np.float32)
+        for channel in range(3):
+            np.take(table[channel], small[:, :, channel], out=out[0, channel])
+        return out
 
 
 def _quiet_sessions() -> None:

@@ -5,9 +5,12 @@ Each detector works at its own size (OCR at 960 px, faces at 1280, YOLO at 640..
 it around a scan) every requested size is made once and shared, and small sizes are made
 from a halving pyramid rather than from the full photo: the photo at 1/2, 1/4, ... of its size
 (each level made from the one above, when first needed), and a requested size from the smallest
-level at least twice as large in both directions (so every copy is a shrink by 2x or more, whose
-area average sees the same pixels as one from the full photo would, give or take rounding; sizes
-over half the photo come from the photo itself).
+level at least 1.5 times as large in both directions (`LEVEL_MARGIN`; sizes over two thirds of the
+photo come from the photo itself). Every copy is then an area average over at least 1.5 x 1.5 level
+pixels, which sees the same picture as one made from the full photo, give or take rounding: on a
+12 MP photo the 1280 px copy made from the 2016 px half differs from one made from the photo by 0.35
+grey levels on average (99 % of values within 3), about what a 960 px copy made from the half
+already differed by (0.26, within 2), and it costs 5 ms instead of 28.
 
 The source of every copy depends only on the photo's size and the size asked for, never on which
 detector asked first, so a scan gives the same pixels to each detector whatever order (or thread)
@@ -37,6 +40,9 @@ Pixels = npt.NDArray[np.uint8]
 Size = tuple[int, int]  # (width, height)
 T = TypeVar("T")
 
+#: A copy is made from a pyramid level at least this many times its size in both directions.
+LEVEL_MARGIN = 1.5
+
 
 class _Cache:
     """The copies of one photo made during one scan; safe to use from several threads."""
@@ -57,11 +63,11 @@ class _Cache:
             yield (w, h)
 
     def source(self, size: Size) -> Pixels:
-        """What a copy of `size` is made from: the smallest pyramid level at least twice as large in
-        both directions, or the photo (a level itself comes from the level above)."""
+        """What a copy of `size` is made from: the smallest pyramid level at least `LEVEL_MARGIN`
+        times as large in both directions, or the photo (a level itself comes from the level above)."""
         best: Size | None = None
         for level in self.pyramid():
-            if level[0] < 2 * size[0] or level[1] < 2 * size[1]:
+            if level[0] < LEVEL_MARGIN * size[0] or level[1] < LEVEL_MARGIN * size[1]:
                 break
             best = level
         return self.image if best is None else self.get(best)

@@ -118,6 +118,24 @@ def test_text_on_large_photo_maps_boxes_back(text_detector: Detector) -> None:
 
 
 @pytest.mark.slow
+def test_text_preprocess_by_table_matches_rapidocr_bit_for_bit(text_detector: Detector) -> None:
+    from rapidocr.ch_ppocr_det.utils import DetPreProcess
+
+    det = text_detector._engine.text_det  # type: ignore[attr-defined]
+    ours = det.get_preprocess()
+    theirs = DetPreProcess(det.limit_side_len, det.limit_type, det.mean, det.std)
+    assert type(ours) is not DetPreProcess
+    rng = np.random.default_rng(3)
+    for shape in ((720, 960, 3), (333, 517, 3), (40, 2000, 3)):
+        image = rng.integers(0, 256, shape, dtype=np.uint8)
+        expected, got = theirs(image), ours(image)
+        assert got.dtype == expected.dtype == np.float32 and got.shape == expected.shape
+        assert got.tobytes() == expected.tobytes()
+    floats = rng.random((64, 96, 3)).astype(np.float32) * 255  # not 8-bit: rapidocr's own path
+    assert ours(floats).tobytes() == theirs(floats).tobytes()
+
+
+@pytest.mark.slow
 def test_codes_reads_qr_payload() -> None:
     det = registry.build(["codes"])[0]
     image = qr_image("https://example.org/officer/4521")

@@ -41,11 +41,13 @@ def test_copies_come_from_a_pyramid_whatever_the_order() -> None:
             made.append({s: resized(img, *s).copy() for s in order})
     for s in sizes:
         assert np.array_equal(made[0][s], made[1][s]) and np.array_equal(made[0][s], made[2][s])
-    # 300x225 comes from the 800x600 level (at least twice its size), not from the photo; 700x525
-    # (too close to the level's size) comes from the photo.
+    # 300x225 comes from the 800x600 level (its 400x300 level is under 1.5 times as large), and
+    # so does 520x390 (800 / 520 >= 1.5), not from the photo; 700x525 (too close to the level's
+    # size) comes from the photo.
     with shared_resizes(img):
         level = resized(img, 800, 600)
         assert np.array_equal(resized(img, 300, 225), resized(level.copy(), 300, 225))
+        assert np.array_equal(resized(img, 520, 390), resized(level.copy(), 520, 390))
         assert np.array_equal(resized(img, 700, 525), resized(img.copy(), 700, 525))
 
 
