@@ -4,8 +4,9 @@
         --images datasets/x/images/train --labels datasets/x/labels/train --cls face \
         --out /work/data/faces/wider_train --per-group 100 --group-by-prefix _ --licence "..."
 
-Reads images and their labels (YOLO `.txt`: `class cx cy w h`, normalised; or VOC `.xml` with
-`--format voc`) straight from the git objects
+Reads images and their labels (YOLO `.txt`: `class cx cy w h`, normalised; VOC `.xml` with
+`--format voc`; or openalpr/benchmarks' `.txt`, a line `file x y w h plate-text` tab-separated in
+pixels, with `--format openalpr`) straight from the git objects
 (no work tree), samples up to `--per-group` images per group (the file-name prefix before the first
 `--group-by-prefix` separator, e.g. a WIDER event class; no grouping when empty) with a fixed seed,
 writes the images under `--out` and a `manifest.csv` in the format `detectors.eval` reads (one
@@ -72,6 +73,18 @@ def voc_boxes(text: str | bytes) -> list[list[float]]:
     return boxes
 
 
+def openalpr_boxes(text: str) -> list[list[float]]:
+    """Pixel xyxy boxes of openalpr/benchmarks' labels: `file<TAB>x<TAB>y<TAB>w<TAB>h<TAB>text` lines."""
+    boxes = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) < 5:
+            continue
+        x, y, w, h = (float(v) for v in parts[1:5])
+        boxes.append([x, y, x + w, y + h])
+    return boxes
+
+
 def mean_brightness(data: bytes) -> float:
     """Mean grey level (0-255) of the image, to tag night frames."""
     with Image.open(io.BytesIO(data)) as img:
@@ -88,7 +101,7 @@ def main() -> int:
     ap.add_argument("--commit", default="HEAD")
     ap.add_argument("--images", required=True, help="folder of images inside the repository")
     ap.add_argument("--labels", required=True, help="folder of label files inside the repository")
-    ap.add_argument("--format", choices=("yolo", "voc"), default="yolo")
+    ap.add_argument("--format", choices=("yolo", "voc", "openalpr"), default="yolo")
     ap.add_argument(
         "--night-below", type=float, default=0.0, help="tag images darker than this mean grey as night"
     )
@@ -156,7 +169,12 @@ def main() -> int:
             data = git(args.git_dir, "show", f"{commit}:{path}")
             width, height = Image.open(io.BytesIO(data)).size
             text = git(args.git_dir, "show", f"{commit}:{labels[Path(path).stem]}").decode("utf-8", "replace")
-            boxes = voc_boxes(text) if args.format == "voc" else yolo_boxes(text, width, height, keep)
+            if args.format == "voc":
+                boxes = voc_boxes(text)
+            elif args.format == "openalpr":
+                boxes = openalpr_boxes(text)
+            else:
+                boxes = yolo_boxes(text, width, height, keep)
             night = args.night_below > 0 and mean_brightness(data) < args.night_below
             boxes_total += len(boxes)
             target = folder / Path(path).name
