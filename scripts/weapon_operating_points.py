@@ -99,7 +99,9 @@ def main() -> None:
         for t in THRESHOLDS:
             p = sum(s[source] >= t for s in pos)
             n = sum(s[source] >= t for s in neg)
-            print(f"{source:17s} {t:9.2f}  {p:4d} ({p / max(1, len(pos)):.3f})  {n:4d} ({n / max(1, len(neg)):.3f})")
+            print(
+                f"{source:17s} {t:9.2f}  {p:4d} ({p / max(1, len(pos)):.3f})  {n:4d} ({n / max(1, len(neg)):.3f})"
+            )
 
 
 if __name__ == "__main__":
