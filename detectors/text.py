@@ -266,7 +266,7 @@ def _fast_det_preprocess(engine: Any) -> None:
     """Give rapidocr's text detector a preprocessing step that produces the same network input, bit for
     bit, in a quarter of the time.
 
-    rapidocr scales a photo's 8-bit values to floats with a float64 mean and deviation (about 30 ms of
+    rapidocr scales a photo's 8-bit values to floats with a float64 mean and deviation (13-33 ms of
     one core for a 960 px copy, the largest share of the OCR outside the networks). An 8-bit value
     has only 256 possible results per channel: they are computed once, by rapidocr's own
     arithmetic, and looked up. Anything that is not a 3-channel 8-bit image goes rapidocr's way."""
