@@ -15,6 +15,7 @@ evaluation or independent test set.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import glob
 import json
 from pathlib import Path
@@ -33,9 +34,8 @@ def build() -> list:
     coco_det = coco.make()
     objects_det = objects.make(conf=0.05)
     hint_det = hints.create()
-    hint_det.groups = tuple(  # type: ignore[attr-defined]
-        hints.HintGroup(g.category, g.classes, 0.005, g.what) if g.category is Category.WEAPON else g
-        for g in hints.GROUPS
+    hint_det.groups = tuple(
+        dataclasses.replace(g, threshold=0.005) if g.category is Category.WEAPON else g for g in hints.GROUPS
     )
     dets = [person_det, coco_det, objects_det, hint_det]
     for d in dets:

@@ -43,9 +43,14 @@ def test_crops_and_findings_from_context(monkeypatch: pytest.MonkeyPatch) -> Non
     assert uniform[0].box == person.box.padded(hints.CROP_PAD, 600, 400)
     assert uniform[0].label == "hint: military uniform (ImageNet)"
     assert uniform[0].score == pytest.approx(0.6, abs=1e-3)
-    weapons = [f for f in out if f.category is Category.WEAPON]
-    assert [f.label for f in weapons] == ["hint: revolver (ImageNet)"]  # the padded vehicle crop
+    # The vehicle crop (84 px wide once padded) reads as a revolver, but a vehicle's crop is judged
+    # for the vehicle groups only.
+    assert [f for f in out if f.category is Category.WEAPON] == []
     assert all(f.detector == "hints" for f in out)
+    # The same reading on a person's crop is a weapon hint.
+    holder = Finding(Category.PERSON, "person", 0.9, Box(250, 100, 320, 200), "persons")  # 84 px padded
+    weapons = [f for f in hints.HintsDetector().detect(img, [holder]) if f.category is Category.WEAPON]
+    assert [(f.label, f.extra["crop"]) for f in weapons] == [("hint: revolver (ImageNet)", "person")]
 
 
 def test_class_groups_use_real_imagenet_names() -> None:
