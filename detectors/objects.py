@@ -17,24 +17,27 @@ mismatch or a missing entry refuses to load.
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from detectors import regions
+from detectors import model_manifest, regions
+from detectors.model_manifest import (
+    MANIFEST,
+    MODELS_DIR,
+    entry_version,
+    shipped_file,
+    verify_sha256,
+)
 from detectors.regions import View, plan_views
 from detectors.yolo import ClassMap, ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
-from sharesafe.fsutil import sha256_file as file_sha256
 from sharesafe.geometry import is_on
 from sharesafe.types import Box, Category, Finding
 
-MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
-MANIFEST = MODELS_DIR / "manifest.toml"
 ENTRY = "objects"
 
 #: Privacy over-redacts; chosen on the validation split (see models/README.md), not on the eval sets.
@@ -68,35 +71,9 @@ def class_map_for(classes: Sequence[str]) -> dict[int | str, ClassTarget]:
     return {c: KNOWN_CLASSES[c] for c in classes}
 
 
-class WeightsIntegrityError(RuntimeError):
-    """The weights file does not match the manifest."""
-
-
 def manifest_entry(name: str = ENTRY, manifest: Path = MANIFEST) -> dict[str, Any]:
-    if not manifest.is_file():
-        raise FileNotFoundError(f"model manifest not found: {manifest}")
-    data = tomllib.loads(manifest.read_text(encoding="utf-8"))
-    for entry in data.get("model", []):
-        if entry.get("name") == name:
-            return dict(entry)
-    raise KeyError(f"no [[model]] named {name!r} in {manifest}")
-
-
-def shipped_file(name: str, manifest: Path = MANIFEST) -> tuple[Path, dict[str, Any]]:
-    """The file a [[model]] entry names (beside the manifest) and the entry itself."""
-    entry = manifest_entry(name, manifest)
-    return (manifest.parent / entry["file"]).resolve(), entry
-
-
-def entry_version(entry: dict[str, Any]) -> str:
-    """How a detector's ModelInfo names the version of a model of ours: its date and sha256 prefix."""
-    return f"{entry.get('date', '')} sha256:{str(entry.get('sha256', ''))[:12]}"
-
-
-def verify_sha256(path: Path, expected: str) -> None:
-    actual = file_sha256(path)
-    if actual != expected.lower():
-        raise WeightsIntegrityError(f"{path.name}: sha256 {actual} does not match the manifest ({expected})")
+    """The `[[model]]` entry called `name` (default: this detector's)."""
+    return model_manifest.entry(name, manifest)
 
 
 def candidate_files(name: str = ENTRY) -> list[Path]:

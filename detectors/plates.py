@@ -34,6 +34,7 @@ import cv2
 import numpy as np
 
 from detectors._onnx import nms
+from detectors.model_manifest import MANIFEST, entry_version, shipped_file, verify_sha256
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.geometry import is_on
 from sharesafe.resize import resized
@@ -62,8 +63,6 @@ def character_texture(gray: np.ndarray, box: Box) -> float:
 
 def plate_model(manifest: Path | None = None) -> tuple[Path, dict[str, Any]]:
     """The plate model's file and its entry in `manifest` (default: models/manifest.toml)."""
-    from detectors.objects import MANIFEST, shipped_file
-
     return shipped_file(PLATE_MODEL_ENTRY, manifest or MANIFEST)
 
 
@@ -144,8 +143,6 @@ class PlateDetector:
         self.use_model = use_model
         self.cascades = cascades
         self.manifest = manifest
-        from detectors.objects import entry_version
-
         with_cascades = "".join(f" + cv2.data/{c}" for c in CASCADES) if cascades else ""
         try:
             _, entry = plate_model(manifest)
@@ -166,7 +163,6 @@ class PlateDetector:
     def _load_model(self) -> None:
         if self._model is not None or not self.use_model:
             return
-        from detectors.objects import verify_sha256
         from detectors.yolo import YoloDetector
 
         path, entry = plate_model(self.manifest)

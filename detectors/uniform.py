@@ -23,7 +23,8 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors import backbone
-from detectors.objects import MANIFEST, entry_version, manifest_entry, shipped_file, verify_sha256
+from detectors.model_manifest import MANIFEST, entry_version, shipped_file, verify_sha256
+from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding

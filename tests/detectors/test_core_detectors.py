@@ -364,7 +364,7 @@ def test_plates_contract_and_context() -> None:
 
 
 def test_plate_model_is_refused_unless_its_sha256_matches_the_manifest(tmp_path: Path) -> None:
-    from detectors.objects import WeightsIntegrityError
+    from detectors.model_manifest import WeightsIntegrityError
     from detectors.plates import PlateDetector, plate_model
 
     shipped, entry = plate_model()

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors import objects, regions
+from detectors import model_manifest, objects, regions
 from detectors.yolo import resolve_class_map
 from sharesafe.detector import Detector
 from sharesafe.types import Box, Category, Finding
@@ -35,7 +35,7 @@ def test_manifest_entry_and_sha_mismatch_refuses_to_load(tmp_path: Path) -> None
     det = objects.make(manifest=manifest)
     assert isinstance(det, Detector)
     assert det.categories == frozenset({Category.WEAPON, Category.UNIFORM})
-    with pytest.raises(objects.WeightsIntegrityError, match="does not match"):
+    with pytest.raises(model_manifest.WeightsIntegrityError, match="does not match"):
         det.load()
     assert det._model is None  # nothing was loaded
 
@@ -43,9 +43,9 @@ def test_manifest_entry_and_sha_mismatch_refuses_to_load(tmp_path: Path) -> None
 def test_sha_match_passes_verification(tmp_path: Path) -> None:
     weights = tmp_path / "objects.onnx"
     weights.write_bytes(b"abc")
-    objects.verify_sha256(weights, hashlib.sha256(b"abc").hexdigest())
-    with pytest.raises(objects.WeightsIntegrityError):
-        objects.verify_sha256(weights, hashlib.sha256(b"abd").hexdigest())
+    model_manifest.verify_sha256(weights, hashlib.sha256(b"abc").hexdigest())
+    with pytest.raises(model_manifest.WeightsIntegrityError):
+        model_manifest.verify_sha256(weights, hashlib.sha256(b"abd").hexdigest())
 
 
 def test_missing_manifest_entry(tmp_path: Path) -> None:

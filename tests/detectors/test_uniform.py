@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from detectors import backbone, objects, uniform
+from detectors import backbone, model_manifest, uniform
 from sharesafe.fsutil import sha256_file
 from sharesafe.types import Box, Category, Finding
 
@@ -66,7 +66,7 @@ def test_head_of_the_wrong_size_is_refused() -> None:
 
 def test_a_head_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:
     manifest = _manifest(tmp_path, _head(0.0), sha="0" * 64)
-    with pytest.raises(objects.WeightsIntegrityError):
+    with pytest.raises(model_manifest.WeightsIntegrityError):
         uniform.UniformDetector(manifest).load()
 
 
