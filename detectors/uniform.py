@@ -14,19 +14,17 @@ names the data sources (repository, commit, licence), the training command and t
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from detectors import backbone
-from detectors.model_manifest import MANIFEST, entry_version, shipped_file, verify_sha256
+from detectors.crop_head import LogisticHead, load_head, probabilities
+from detectors.model_manifest import MANIFEST, entry_version
 from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
-from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
 
 ENTRY = "uniform_head"
@@ -40,33 +38,6 @@ MAX_PERSONS = 12
 WORK_SIDE = 1344
 
 
-class UniformHead:
-    """w . f + b -> sigmoid over an L2-normalised embedding `f` (standardised by the stored mean/scale)."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self.weights = np.asarray(data["weights"], dtype=np.float64)
-        self.bias = float(data["bias"])
-        self.mean = np.asarray(data["mean"], dtype=np.float64)
-        self.scale = np.asarray(data["scale"], dtype=np.float64)
-        self.threshold = float(data["threshold"])
-        self.embedding = str(data.get("embedding", ""))
-        if not (self.weights.shape == self.mean.shape == self.scale.shape == (backbone.EMBED_DIM,)):
-            raise ValueError(f"uniform head: expected {backbone.EMBED_DIM}-d weights, mean and scale")
-
-    @classmethod
-    def from_file(cls, path: Path) -> UniformHead:
-        return cls(json.loads(path.read_text(encoding="utf-8")))
-
-    def probability(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
-        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
-
-
-def head_path(manifest: Path = MANIFEST) -> tuple[Path, str]:
-    path, entry = shipped_file(ENTRY, manifest)
-    return path, str(entry["sha256"])
-
-
 class UniformDetector:
     name = "uniform"
     categories = frozenset({Category.UNIFORM})
@@ -74,7 +45,7 @@ class UniformDetector:
     def __init__(self, manifest: Path = MANIFEST, threshold: float | None = None) -> None:
         self.manifest = manifest
         self._threshold = threshold
-        self.head: UniformHead | None = None
+        self.head: LogisticHead | None = None
         entry = manifest_entry(ENTRY, manifest)
         self.info = ModelInfo(
             model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 person-crop embeddings",
@@ -85,9 +56,7 @@ class UniformDetector:
 
     def load(self) -> None:
         if self.head is None:
-            path, sha = head_path(self.manifest)
-            verify_sha256(path, sha)
-            self.head = UniformHead.from_file(path)
+            self.head = load_head(ENTRY, self.manifest)
             backbone.get_backbone().load()
 
     @property
@@ -111,14 +80,7 @@ class UniformDetector:
         assert self.head is not None
         if not boxes:
             return np.zeros(0)
-        small, k = fit(image, WORK_SIDE)
-        sh, sw = small.shape[:2]
-        crops = []
-        for b in boxes:
-            x1, y1 = min(int(b.x1 * k), sw - 1), min(int(b.y1 * k), sh - 1)
-            x2, y2 = max(int(np.ceil(b.x2 * k)), x1 + 1), max(int(np.ceil(b.y2 * k)), y1 + 1)
-            crops.append(small[y1:y2, x1:x2])
-        return self.head.probability(backbone.get_backbone().features(crops))
+        return probabilities(self.head, image, boxes, WORK_SIDE)
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         boxes = self.people(image, context)

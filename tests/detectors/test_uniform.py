@@ -3,54 +3,26 @@ and the shipped head on the real backbone."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from detectors import backbone, model_manifest, uniform
-from sharesafe.fsutil import sha256_file
+from detectors import backbone, crop_head, model_manifest, uniform
 from sharesafe.types import Box, Category, Finding
+from tests.detectors import fake_heads
 
 D = backbone.EMBED_DIM
-
-
-def _head(bias: float, threshold: float = 0.5, w0: float = 0.0) -> dict[str, object]:
-    weights = [0.0] * D
-    weights[0] = w0
-    return {"weights": weights, "bias": bias, "mean": [0.0] * D, "scale": [1.0] * D, "threshold": threshold}
+_head = fake_heads.head
+_FakeBackbone = fake_heads.FakeBackbone
 
 
 def _manifest(tmp_path: Path, head: dict[str, object], sha: str | None = None) -> Path:
-    path = tmp_path / "uniform_head.json"
-    path.write_text(json.dumps(head))
-    manifest = tmp_path / "manifest.toml"
-    manifest.write_text(
-        f'[[model]]\nname = "uniform_head"\nfile = "uniform_head.json"\nsha256 = "{sha or sha256_file(path)}"\n'
-    )
-    return manifest
-
-
-class _FakeBackbone:
-    """Embeds a crop as its mean brightness in dimension 0 (0..1), zeros elsewhere."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[int, int]] = []
-
-    def load(self) -> None:
-        pass
-
-    def features(self, crops: list[np.ndarray]) -> np.ndarray:
-        out = np.zeros((len(crops), D), np.float32)
-        for i, c in enumerate(crops):
-            self.seen.append(c.shape[:2])
-            out[i, 0] = float(c.mean()) / 255.0
-        return out
+    return fake_heads.manifest_with(tmp_path, "uniform_head", head, sha)
 
 
 def test_head_probability_is_the_logistic_of_the_standardised_dot_product() -> None:
-    head = uniform.UniformHead({**_head(-1.0, w0=4.0), "mean": [0.5] * D, "scale": [0.25] * D})
+    head = crop_head.LogisticHead({**_head(-1.0, w0=4.0), "mean": [0.5] * D, "scale": [0.25] * D})
     f = np.zeros((2, D), np.float32)
     f[0, :] = 0.5
     f[1, 0] = 1.0  # (1.0 - 0.5) / 0.25 = 2 -> 4 * 2 - 1 = 7; the other dims give (0 - .5)/.25 * 0 = 0
@@ -61,7 +33,7 @@ def test_head_probability_is_the_logistic_of_the_standardised_dot_product() -> N
 
 def test_head_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="1280"):
-        uniform.UniformHead({**_head(0.0), "weights": [0.0] * 10})
+        crop_head.LogisticHead({**_head(0.0), "weights": [0.0] * 10})
 
 
 def test_a_head_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:

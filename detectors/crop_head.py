@@ -1,0 +1,74 @@
+"""A learned head over EfficientNet-Lite0 embeddings of crops (person crops for `uniform`, vehicle crops
+for `police_vehicle`): the JSON file `models/crop_head.py` fits, checked against its manifest sha256.
+
+Crops are cut from one shared downscaled copy of the photo and embedded by the backbone that `hints`
+and the force kit already use (L2-normalised 1280-d pooled features); the head turns an embedding into
+P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from detectors import backbone
+from detectors.model_manifest import MANIFEST, shipped_file, verify_sha256
+from sharesafe.detector import RGBImage
+from sharesafe.resize import fit
+from sharesafe.types import Box
+
+
+class LogisticHead:
+    """w . f + b -> sigmoid over an L2-normalised embedding `f` (standardised by the stored mean/scale)."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.weights = np.asarray(data["weights"], dtype=np.float64)
+        self.bias = float(data["bias"])
+        self.mean = np.asarray(data["mean"], dtype=np.float64)
+        self.scale = np.asarray(data["scale"], dtype=np.float64)
+        self.threshold = float(data["threshold"])
+        self.classes = [str(c) for c in data.get("classes", ())]
+        self.embedding = str(data.get("embedding", ""))
+        if not (self.weights.shape == self.mean.shape == self.scale.shape == (backbone.EMBED_DIM,)):
+            raise ValueError(f"crop head: expected {backbone.EMBED_DIM}-d weights, mean and scale")
+
+    @classmethod
+    def from_file(cls, path: Path) -> LogisticHead:
+        return cls(json.loads(path.read_text(encoding="utf-8")))
+
+    def probability(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
+        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
+
+
+def load_head(entry: str, manifest: Path = MANIFEST) -> LogisticHead:
+    """The head a manifest entry names, after its sha256 check (raises WeightsIntegrityError)."""
+    path, meta = shipped_file(entry, manifest)
+    verify_sha256(path, str(meta["sha256"]))
+    return LogisticHead.from_file(path)
+
+
+def crops_of(image: RGBImage, boxes: Sequence[Box], work_side: int) -> list[RGBImage]:
+    """The boxes (photo pixels) cut from a copy of `image` at most `work_side` pixels on its long side."""
+    small, k = fit(image, work_side)
+    sh, sw = small.shape[:2]
+    out = []
+    for b in boxes:
+        x1, y1 = min(int(b.x1 * k), sw - 1), min(int(b.y1 * k), sh - 1)
+        x2, y2 = max(int(np.ceil(b.x2 * k)), x1 + 1), max(int(np.ceil(b.y2 * k)), y1 + 1)
+        out.append(small[y1:y2, x1:x2])
+    return out
+
+
+def probabilities(
+    head: LogisticHead, image: RGBImage, boxes: Sequence[Box], work_side: int
+) -> npt.NDArray[np.float64]:
+    """P(positive class) for each box."""
+    if not boxes:
+        return np.zeros(0)
+    return head.probability(backbone.get_backbone().features(crops_of(image, boxes, work_side)))
