@@ -8,7 +8,11 @@ not depend on one force:
 * chequered livery: Battenburg or Sillitoe blocks along the body (`detectors.livery`);
 * blue/yellow livery: large shares of retro-reflective yellow-green and blue on one vehicle;
 * light bar: a short, wide saturated blue/red patch on the roof;
-* ImageNet: the `hints` classifier's "police van" (or ambulance / fire engine) on the vehicle crop.
+* ImageNet: the `hints` classifier's "police van" (or ambulance / fire engine) on the vehicle crop;
+* learned look: a logistic head on the EfficientNet-Lite0 embedding of the vehicle crop, trained on
+  labelled police and civilian vehicle crops of public photos (`models/police_vehicle_head.json`,
+  sha256-checked against models/manifest.toml; `models/train_police_vehicle.py`). It fires at or above
+  the head's own threshold, set when it was fitted (5 % of civilian crops out of fold).
 
 One finding per vehicle with any evidence, on the vehicle's box: "police vehicle: chequered livery +
 light bar" (or "emergency vehicle: ..." when only ambulance/fire evidence fired, e.g. red/yellow
@@ -21,10 +25,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from detectors import livery
+from detectors import backbone, livery
+from detectors.crop_head import LogisticHead, load_head, probabilities
+from detectors.model_manifest import MANIFEST, entry_version
+from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.geometry import is_on
 from sharesafe.resize import fit
@@ -39,6 +47,10 @@ W_CHEQUER = 0.8
 W_BLUE_YELLOW = 0.5
 W_LIGHT_BAR = 0.6
 W_IMAGENET = 0.7
+W_LEARNED = 0.8
+#: The learned head's manifest entry, and how its crops are cut (as in training: box padded by 10 %).
+HEAD_ENTRY = "police_vehicle_head"
+CROP_PAD = 0.10
 #: Chequered when at least this share of the body's rows alternate (about 3 rows of a 100-row crop).
 CHEQUER_MIN_ROWS = 0.03
 #: Blue/yellow livery: both colours cover at least this share of the crop.
@@ -108,6 +120,12 @@ def livery_evidence(crop: RGBImage, roof_visible: bool = True) -> list[Evidence]
     return out
 
 
+def learned_evidence(p: float, threshold: float) -> list[Evidence]:
+    if p < threshold:
+        return []
+    return [Evidence("learned look", W_LEARNED, p, True)]
+
+
 def combine(evidence: Sequence[Evidence]) -> float:
     rest = 1.0
     for e in evidence:
@@ -118,17 +136,53 @@ def combine(evidence: Sequence[Evidence]) -> float:
 class PoliceVehicleDetector:
     name = "police_vehicle"
     categories = frozenset({Category.VEHICLE})
-    info = ModelInfo(
-        model="livery, light-bar and marking rules over the scan's vehicle boxes",
-        licence="AGPL-3.0-or-later",
-        version="1",
-        source="sharesafe",
-    )
+
+    def __init__(self, manifest: Path | None = MANIFEST, threshold: float | None = None) -> None:
+        """`manifest=None`: the rules alone, without the learned head."""
+        self.manifest = manifest
+        self._threshold = threshold
+        self.head: LogisticHead | None = None
+        if manifest is None:
+            self.info = ModelInfo(
+                model="livery, light-bar and marking rules over the scan's vehicle boxes",
+                licence="AGPL-3.0-or-later",
+                version="1",
+                source="sharesafe",
+            )
+        else:
+            entry = manifest_entry(HEAD_ENTRY, manifest)
+            self.info = ModelInfo(
+                model="livery, light-bar and marking rules, and a learned head on EfficientNet-Lite0 "
+                f"vehicle-crop embeddings (models/{entry['file']})",
+                licence=str(entry.get("licence", "")),
+                version=f"2 (head {entry_version(entry)})",
+                source="sharesafe (head trained by models/train_police_vehicle.py, see models/manifest.toml)",
+            )
 
     def load(self) -> None:
-        """Nothing to load: colour rules plus earlier findings."""
+        if self.manifest is not None and self.head is None:
+            self.head = load_head(HEAD_ENTRY, self.manifest)
+            backbone.get_backbone().load()
 
-    def judge(self, image: RGBImage, vehicle: Box, context: Sequence[Finding]) -> list[Evidence]:
+    @property
+    def threshold(self) -> float:
+        self.load()
+        if self._threshold is not None:
+            return self._threshold
+        return self.head.threshold if self.head is not None else 1.0
+
+    def looks(self, image: RGBImage, vehicles: Sequence[Box]) -> list[float]:
+        """The learned head's P(police) for each vehicle box (zeros without a head)."""
+        self.load()
+        if self.head is None or not vehicles:
+            return [0.0] * len(vehicles)
+        h, w = image.shape[:2]
+        boxes = [v.padded(CROP_PAD, w, h) for v in vehicles]
+        return [float(p) for p in probabilities(self.head, image, boxes, WORK_SIDE)]
+
+    def judge(
+        self, image: RGBImage, vehicle: Box, context: Sequence[Finding], look: float = 0.0
+    ) -> list[Evidence]:
         small, k = fit(image, WORK_SIDE)
         sh, sw = small.shape[:2]
         x1, y1 = min(int(vehicle.x1 * k), sw - 1), min(int(vehicle.y1 * k), sh - 1)
@@ -136,7 +190,8 @@ class PoliceVehicleDetector:
         crop = small[y1:y2, x1:x2]
         # a box cut by the photo's top edge has no roof line to find a light bar on
         livery_found = livery_evidence(crop, roof_visible=vehicle.y1 > 2)
-        return text_evidence(vehicle, context) + livery_found + hint_evidence(vehicle, context)
+        learned = learned_evidence(look, self.threshold) if self.head is not None else []
+        return text_evidence(vehicle, context) + livery_found + hint_evidence(vehicle, context) + learned
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         vehicles = sorted(
@@ -144,8 +199,9 @@ class PoliceVehicleDetector:
             key=lambda f: -f.box.area,
         )[:MAX_VEHICLES]
         out: list[Finding] = []
-        for v in vehicles:
-            evidence = self.judge(image, v.box, context)
+        looks = self.looks(image, [v.box for v in vehicles])
+        for v, look in zip(vehicles, looks, strict=True):
+            evidence = self.judge(image, v.box, context, look)
             if not evidence:
                 continue
             police = any(e.police for e in evidence)
@@ -160,7 +216,11 @@ class PoliceVehicleDetector:
                     v.box,
                     self.name,
                     detail=f"{v.label} judged {kind} from {what}",
-                    extra={"evidence": [e.what for e in evidence], "vehicle_label": v.label},
+                    extra={
+                        "evidence": [e.what for e in evidence],
+                        "vehicle_label": v.label,
+                        "p_police_look": round(look, 4),
+                    },
                 )
             )
         return out

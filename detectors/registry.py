@@ -80,7 +80,7 @@ BACKENDS: tuple[Backend, ...] = (
         "police_vehicle",
         "detectors.police_vehicle",
         "create",
-        summary="each vehicle judged police or not: markings, chequered livery, light bar, ImageNet",
+        summary="each vehicle judged police or not: markings, chequered livery, light bar, ImageNet, learned look (models/police_vehicle_head.json)",
     ),
 )
 

@@ -1,15 +1,19 @@
-"""Police vehicle judged per vehicle box: livery, light bar, markings and ImageNet hints, on drawn cars."""
+"""Police vehicle judged per vehicle box: livery, light bar, markings and ImageNet hints on drawn cars (the
+rules alone), and the learned look (a fake head and backbone; the shipped head on the real backbone)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-from detectors import livery
+from detectors import backbone, livery, model_manifest, police_vehicle
 from detectors.police_vehicle import Evidence, PoliceVehicleDetector, combine
 from sharesafe.detector import Detector
 from sharesafe.types import Box, Category, Finding
+from tests.detectors import fake_heads
 
 YELLOW = (200, 230, 0)  # fluorescent yellow-green
 BLUE = (0, 40, 200)
@@ -47,6 +51,11 @@ def draw_car(
     return img, Box(x1, top - 5, x2, bottom + 20)
 
 
+def rules() -> PoliceVehicleDetector:
+    """The rules alone, without the learned head (which has its own tests below)."""
+    return PoliceVehicleDetector(manifest=None)
+
+
 def vehicle(box: Box, label: str = "vehicle: car") -> Finding:
     return Finding(Category.VEHICLE, label, 0.8, box, "coco", extra={"model_class": "car"})
 
@@ -71,7 +80,7 @@ def test_row_alternations_need_regular_blocks() -> None:
 
 def test_battenburg_car_with_light_bar_is_a_police_vehicle() -> None:
     img, box = draw_car(chequer=(YELLOW, BLUE), bar=BLUE)
-    det = PoliceVehicleDetector()
+    det = rules()
     assert isinstance(det, Detector)
     before = img.copy()
     found = det.detect(img, [vehicle(box)])
@@ -86,13 +95,13 @@ def test_battenburg_car_with_light_bar_is_a_police_vehicle() -> None:
 
 def test_sillitoe_blue_white_band_alone() -> None:
     img, box = draw_car(body=SILVER, chequer=(BLUE, WHITE))
-    found = PoliceVehicleDetector().detect(img, [vehicle(box)])
+    found = rules().detect(img, [vehicle(box)])
     assert [f.label for f in found] == ["police vehicle: chequered livery (blue/white)"]
 
 
 def test_red_yellow_chequers_are_emergency_not_police() -> None:
     img, box = draw_car(chequer=(YELLOW, RED))
-    found = PoliceVehicleDetector().detect(img, [vehicle(box)])
+    found = rules().detect(img, [vehicle(box)])
     assert len(found) == 1 and found[0].label.startswith("emergency vehicle: chequered livery")
     assert "police" not in found[0].label
 
@@ -100,7 +109,7 @@ def test_red_yellow_chequers_are_emergency_not_police() -> None:
 @pytest.mark.parametrize("body", [WHITE, SILVER, BLUE, RED, YELLOW])
 def test_plain_cars_are_not_police(body: tuple[int, int, int]) -> None:
     img, box = draw_car(body=body)
-    assert PoliceVehicleDetector().detect(img, [vehicle(box)]) == []
+    assert rules().detect(img, [vehicle(box)]) == []
 
 
 def test_marking_and_imagenet_hint_on_the_vehicle() -> None:
@@ -119,15 +128,15 @@ def test_marking_and_imagenet_hint_on_the_vehicle() -> None:
         "hints",
         extra={"crop": "vehicle", "group": "police vehicle", "imagenet_class": "police van"},
     )
-    found = PoliceVehicleDetector().detect(img, [vehicle(box), text, far_text, hint])
+    found = rules().detect(img, [vehicle(box), text, far_text, hint])
     assert [f.label for f in found] == ["police vehicle: marking + ImageNet police van"]
     # the hint itself is not judged as another vehicle, and a far-away marking is not evidence
-    assert PoliceVehicleDetector().detect(img, [vehicle(box), far_text]) == []
+    assert rules().detect(img, [vehicle(box), far_text]) == []
 
 
 def test_small_vehicles_skipped_and_combine() -> None:
     img, _ = draw_car(chequer=(YELLOW, BLUE))
-    assert PoliceVehicleDetector().detect(img, [vehicle(Box(150, 340, 180, 370))]) == []
+    assert rules().detect(img, [vehicle(Box(150, 340, 180, 370))]) == []
     assert combine([]) == 0.0
     assert combine([Evidence("a", 0.5, 1.0, True), Evidence("b", 0.5, 1.0, True)]) == pytest.approx(0.75)
 
@@ -135,8 +144,59 @@ def test_small_vehicles_skipped_and_combine() -> None:
 @pytest.mark.parametrize(("colour", "name"), [(BLUE, "blue"), (RED, "red")])
 def test_light_bar_alone_on_a_plain_car(colour: tuple[int, int, int], name: str) -> None:
     img, box = draw_car(body=SILVER, bar=colour)
-    found = PoliceVehicleDetector().detect(img, [vehicle(box)])
+    found = rules().detect(img, [vehicle(box)])
     assert [f.label for f in found] == [f"police vehicle: light bar ({name})"]
     # the same colour painted over the whole car is no light bar
     img, box = draw_car(body=colour, bar=colour)
-    assert PoliceVehicleDetector().detect(img, [vehicle(box)]) == []
+    assert rules().detect(img, [vehicle(box)]) == []
+
+
+def _with_head(tmp_path: Path, data: dict[str, object], sha: str | None = None) -> PoliceVehicleDetector:
+    return PoliceVehicleDetector(fake_heads.manifest_with(tmp_path, police_vehicle.HEAD_ENTRY, data, sha))
+
+
+def test_learned_look_fires_at_its_threshold_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fake = fake_heads.FakeBackbone()
+    monkeypatch.setattr(backbone, "get_backbone", lambda: fake)
+    # P(police) = sigmoid(12 * brightness - 6): the white drawn car ~0.9, a black one ~0.0
+    det = _with_head(tmp_path, fake_heads.head(-6.0, threshold=0.6, w0=12.0))
+    white, box = draw_car(WHITE)
+    found = det.detect(white, [vehicle(box)])
+    assert [f.label for f in found] == ["police vehicle: learned look"]
+    assert found[0].box == box and found[0].extra["p_police_look"] >= 0.6
+    h, w = white.shape[:2]
+    pad = box.padded(police_vehicle.CROP_PAD, w, h)  # the crop is the padded box, as in training
+    assert fake.seen == [(int(np.ceil(pad.y2)) - int(pad.y1), int(np.ceil(pad.x2)) - int(pad.x1))]
+    black, box = draw_car((10, 10, 10))
+    assert det.detect(black, [vehicle(box)]) == []  # below the head's threshold, and no rule fires
+    # an explicit threshold overrides the head's own
+    assert PoliceVehicleDetector(det.manifest, threshold=0.999).detect(white, [vehicle(box)]) == []
+
+
+def test_learned_look_adds_to_the_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", fake_heads.FakeBackbone)
+    img, box = draw_car(WHITE, chequer=(BLUE, WHITE))
+    found = _with_head(tmp_path, fake_heads.head(-6.0, threshold=0.3, w0=12.0)).detect(img, [vehicle(box)])
+    assert [f.label for f in found] == ["police vehicle: chequered livery (blue/white) + learned look"]
+    alone = rules().detect(img, [vehicle(box)])
+    assert found[0].score > alone[0].score
+
+
+def test_a_head_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:
+    det = _with_head(tmp_path, fake_heads.head(0.0), sha="0" * 64)
+    with pytest.raises(model_manifest.WeightsIntegrityError):
+        det.load()
+
+
+@pytest.mark.slow
+def test_shipped_head_loads_and_judges_drawn_cars() -> None:
+    det = police_vehicle.create()
+    det.load()
+    assert 0.0 < det.threshold < 1.0
+    assert "police_vehicle_head.json" in det.info.model
+    plain, box = draw_car(SILVER)
+    chequered, _ = draw_car(WHITE, chequer=(YELLOW, BLUE), bar=BLUE)
+    p_plain, p_police = det.looks(plain, [box]) + det.looks(chequered, [box])
+    assert 0.0 <= p_plain <= 1.0 and 0.0 <= p_police <= 1.0
