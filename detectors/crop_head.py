@@ -3,13 +3,15 @@ for `police_vehicle`): the JSON file `models/crop_head.py` fits, checked against
 
 Crops are cut from one shared downscaled copy of the photo and embedded by the backbone that `hints`
 and the force kit already use (L2-normalised 1280-d pooled features); the head turns an embedding into
-P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale.
+P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale. A
+head may look at more than the whole crop (`parts`, e.g. the whole vehicle and its top half, where
+light bars and roof markings are): their embeddings are concatenated in the head's order.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,17 @@ from detectors.model_manifest import MANIFEST, shipped_file, verify_sha256
 from sharesafe.detector import RGBImage
 from sharesafe.resize import fit
 from sharesafe.types import Box
+
+#: The top part keeps this share of the crop's height.
+TOP_SHARE = 0.55
+
+
+def _top(crop: RGBImage) -> RGBImage:
+    return crop[: max(8, round(crop.shape[0] * TOP_SHARE))]
+
+
+#: What each named part of a crop is.
+PARTS: dict[str, Callable[[RGBImage], RGBImage]] = {"whole": lambda crop: crop, "top": _top}
 
 
 class LogisticHead:
@@ -34,8 +47,13 @@ class LogisticHead:
         self.threshold = float(data["threshold"])
         self.classes = [str(c) for c in data.get("classes", ())]
         self.embedding = str(data.get("embedding", ""))
-        if not (self.weights.shape == self.mean.shape == self.scale.shape == (backbone.EMBED_DIM,)):
-            raise ValueError(f"crop head: expected {backbone.EMBED_DIM}-d weights, mean and scale")
+        self.parts = [str(p) for p in data.get("parts", ["whole"])]
+        unknown = [p for p in self.parts if p not in PARTS]
+        if unknown or not self.parts:
+            raise ValueError(f"crop head: unknown crop parts {unknown or self.parts}")
+        dim = backbone.EMBED_DIM * len(self.parts)
+        if not (self.weights.shape == self.mean.shape == self.scale.shape == (dim,)):
+            raise ValueError(f"crop head: expected {dim}-d weights, mean and scale")
 
     @classmethod
     def from_file(cls, path: Path) -> LogisticHead:
@@ -65,10 +83,18 @@ def crops_of(image: RGBImage, boxes: Sequence[Box], work_side: int) -> list[RGBI
     return out
 
 
+def part_features(crops: Sequence[RGBImage], parts: Sequence[str]) -> npt.NDArray[np.float32]:
+    """The concatenated embeddings of each crop's parts (one backbone batch for all)."""
+    pieces = [np.ascontiguousarray(PARTS[part](crop)) for part in parts for crop in crops]
+    feats = backbone.get_backbone().features(pieces)
+    n = len(crops)
+    return np.hstack([feats[i * n : (i + 1) * n] for i in range(len(parts))])
+
+
 def probabilities(
     head: LogisticHead, image: RGBImage, boxes: Sequence[Box], work_side: int
 ) -> npt.NDArray[np.float64]:
     """P(positive class) for each box."""
     if not boxes:
         return np.zeros(0)
-    return head.probability(backbone.get_backbone().features(crops_of(image, boxes, work_side)))
+    return head.probability(part_features(crops_of(image, boxes, work_side), head.parts))

@@ -9,10 +9,11 @@ not depend on one force:
 * blue/yellow livery: large shares of retro-reflective yellow-green and blue on one vehicle;
 * light bar: a short, wide saturated blue/red patch on the roof;
 * ImageNet: the `hints` classifier's "police van" (or ambulance / fire engine) on the vehicle crop;
-* learned look: a logistic head on the EfficientNet-Lite0 embedding of the vehicle crop, trained on
-  labelled police and civilian vehicle crops of public photos (`models/police_vehicle_head.json`,
-  sha256-checked against models/manifest.toml; `models/train_police_vehicle.py`). It fires at or above
-  the head's own threshold, set when it was fitted (5 % of civilian crops out of fold).
+* learned look: a logistic head on EfficientNet-Lite0 embeddings of the vehicle crop and of its top
+  half (light bars, roof markings), trained on labelled police and civilian vehicle crops of public
+  photos (`models/police_vehicle_head.json`, sha256-checked against models/manifest.toml;
+  `models/train_police_vehicle.py`). It fires at or above the head's own threshold, set when it was
+  fitted (2 % of civilian crops out of fold).
 
 One finding per vehicle with any evidence, on the vehicle's box: "police vehicle: chequered livery +
 light bar" (or "emergency vehicle: ..." when only ambulance/fire evidence fired, e.g. red/yellow

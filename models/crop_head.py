@@ -43,6 +43,8 @@ class HeadSpec:
     licence: str
     command: str  # how the crops were staged (the fitting command is appended)
     sources: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Which parts of each crop are embedded (detectors/crop_head.py PARTS), concatenated in this order.
+    parts: tuple[str, ...] = ("whole",)
 
 
 def load_rows(data: Path, labels: tuple[str, str]) -> list[dict[str, str]]:
@@ -50,13 +52,14 @@ def load_rows(data: Path, labels: tuple[str, str]) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh) if r["label"] in labels]
 
 
-def embed(data: Path, rows: list[dict[str, str]]) -> npt.NDArray[np.float32]:
-    """Lite0 features for each row's crop, computed once and cached by crop path."""
+def embed(data: Path, rows: list[dict[str, str]], part: str = "whole") -> npt.NDArray[np.float32]:
+    """Lite0 features of one part of each row's crop, computed once and cached by crop path."""
     from PIL import Image
 
     from detectors import backbone
+    from detectors.crop_head import PARTS
 
-    cache = data / "features_lite0.npz"
+    cache = data / ("features_lite0.npz" if part == "whole" else f"features_lite0_{part}.npz")
     known: dict[str, np.ndarray] = {}
     if cache.is_file():
         with np.load(cache) as z:
@@ -64,15 +67,22 @@ def embed(data: Path, rows: list[dict[str, str]]) -> npt.NDArray[np.float32]:
     todo = [r["crop"] for r in rows if r["crop"] not in known]
     net = backbone.get_backbone()
     for start in range(0, len(todo), 32):
-        part = todo[start : start + 32]
-        crops = [np.asarray(Image.open(data / c).convert("RGB")) for c in part]
-        for c, f in zip(part, net.features(crops), strict=True):
+        part_of = todo[start : start + 32]
+        crops = [
+            np.ascontiguousarray(PARTS[part](np.asarray(Image.open(data / c).convert("RGB"))))
+            for c in part_of
+        ]
+        for c, f in zip(part_of, net.features(crops), strict=True):
             known[c] = f
-        print(f"  embedded {min(start + 32, len(todo))}/{len(todo)}", file=sys.stderr, flush=True)
+        print(f"  embedded {part} {min(start + 32, len(todo))}/{len(todo)}", file=sys.stderr, flush=True)
     if todo:
         keys = sorted(known)
         np.savez_compressed(cache, keys=np.array(keys), features=np.stack([known[k] for k in keys]))
     return np.stack([known[r["crop"]] for r in rows]).astype(np.float32)
+
+
+def embed_parts(data: Path, rows: list[dict[str, str]], parts: tuple[str, ...]) -> npt.NDArray[np.float32]:
+    return np.hstack([embed(data, rows, part) for part in parts])
 
 
 def fit(
@@ -189,7 +199,7 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
     args = ap.parse_args(argv)
 
     rows = load_rows(args.data, (spec.negative, spec.positive))
-    x = embed(args.data, rows).astype(np.float64)
+    x = embed_parts(args.data, rows, spec.parts).astype(np.float64)
     y = np.array([1.0 if r["label"] == spec.positive else 0.0 for r in rows])
     groups = [r["source"] for r in rows]
     sets = [r["set"] for r in rows]
@@ -209,6 +219,7 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
     head = {
         "classes": [spec.negative, spec.positive],
         "embedding": EMBEDDING,
+        "parts": list(spec.parts),
         "weights": [round(float(v), 7) for v in w],
         "bias": round(b, 7),
         "mean": [round(float(v), 7) for v in mean],
@@ -232,6 +243,7 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
         f"licence = {toml_str(spec.licence)}",
         f'classes = ["{spec.negative}", "{spec.positive}"]',
         'embedding = "efficientnet-lite0 (models/derived/efficientnet-lite0.onnx, detectors/derive.py)"',
+        f"crop_parts = {json.dumps(list(spec.parts))}",
         "training_command = "
         + toml_str(
             f"{spec.command}; python models/{script} --data DATA --l2 {args.l2} "

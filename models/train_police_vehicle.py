@@ -6,7 +6,7 @@ Reads <data>/crops.csv (written by scripts/stage_vehicle_crops.py: one row per v
 `police` or `civilian`) and fits the head the way every crop head is fitted (models/crop_head.py:
 balanced logistic regression, 5-fold cross-validation by source photo, the threshold that keeps the
 out-of-fold police recall at --target-recall, or the out-of-fold false rate on civilian crops at
---target-false-rate). Writes models/police_vehicle_head.json and its [[model]]
+--target-false-rate). The head sees two parts of each crop: the whole vehicle and its top half. Writes models/police_vehicle_head.json and its [[model]]
 entry in models/manifest.toml.
 
 No evaluation set is read here: issue 11's independent police-car sets are only scored by
@@ -81,6 +81,9 @@ SPEC = HeadSpec(
     "see sources)",
     command="python scripts/stage_vehicle_crops.py yolo|detect (see its docstring and models/README.md)",
     sources=SOURCES,
+    # the whole vehicle and its top half (light bars, roof and door-top markings): out of fold, at 2 % of
+    # civilian crops, police recall 0.79 against 0.69 with the whole crop alone
+    parts=("whole", "top"),
 )
 
 
