@@ -77,6 +77,15 @@ BACKENDS: tuple[Backend, ...] = (
     ),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),
     Backend(
+        "insignia",
+        "detectors.insignia",
+        "create",
+        # Not in the default scan: on real photos its boxes are webbing, pouches and hands, not insignia
+        # (docs/detectors.md, "insignia"); run it with --detectors ... insignia.
+        default=False,
+        summary="badges, patches and crests on the upper body of people in uniform (colour and shape rules)",
+    ),
+    Backend(
         "police_vehicle",
         "detectors.police_vehicle",
         "create",
