@@ -18,6 +18,12 @@ and the detections of all passes are merged per class (NMS, then a box mostly in
 of the same class is dropped: an object cut by a tile seam). A tile runs only where the whole-photo
 pass saw a candidate of a mapped class (scoring at least `regions.PLAN_CONF`): a photo with no car,
 phone, knife or book anywhere in it costs one pass.
+
+Hand-held things: a phone in a hand is a few pixels of the 640 px pass. The
+largest people the whole-photo pass itself sees (COCO's own person class, at least `PERSON_MIN_SCORE`;
+at most `PERSON_PASSES`) are looked at again, each padded by `PERSON_PAD` and enlarged to the
+network's size, and only the hand-held classes (`HELD_CLASSES`) of those passes are kept. A person
+the whole-photo pass already sees at nearly full size (less than `MIN_GAIN` times closer) is not.
 """
 
 from __future__ import annotations
@@ -56,6 +62,15 @@ CLASS_MAP: dict[int | str, ClassTarget] = {
     "cell phone": ClassTarget(Category.SCREEN, "screen: phone", 0.25),
     "book": ClassTarget(Category.DOCUMENT, "document: book or papers", 0.3),
 }
+#: Hand-held classes looked for again on each person's crop, and how people are picked for it. Knives
+#: are not: `objects` looks at every person for weapons, and COCO's knife on person crops added a false
+#: weapon finding on ../shared/evaldata's ordinary photos.
+HELD_CLASSES = ("cell phone",)
+PERSON_CLASS = "person"
+PERSON_PASSES = 2
+PERSON_MIN_SCORE = 0.3
+PERSON_PAD = 0.15
+MIN_GAIN = 1.25
 #: Used by scripts/eval_scene.py to compare COCO's people with the `persons` detector.
 PERSON_TARGET = ClassTarget(Category.PERSON, "person", 0.2)
 
@@ -194,6 +209,7 @@ class CocoDetector:
         floor = self.yolo.conf
         planned = whole_photo_pass(self.yolo, image) if floor >= PLAN_CONF else self.yolo.predict_raw(image)
         raw = [r for r in planned if r[1] > floor]  # exactly what the pass at `floor` gives
+        raw += self.held_by_people(image, planned)
         if cols * rows == 1:
             return merge(raw)
         candidates = [Box.from_xyxy(*r[2], w, h) for r in planned if r[0] in self._targets]
@@ -210,6 +226,30 @@ class CocoDetector:
                         (cls, score, ((x1 + t.x1) / k, (y1 + t.y1) / k, (x2 + t.x1) / k, (y2 + t.y1) / k))
                     )
         return merge(raw)
+
+    def held_by_people(self, image: RGBImage, planned: Sequence[Raw]) -> list[Raw]:
+        """Hand-held classes found on the enlarged crops of the largest people of the whole-photo pass."""
+        held = {i for i, n in self._names.items() if n in HELD_CLASSES and i in (self._targets or {})}
+        person = next((i for i, n in self._names.items() if n == PERSON_CLASS), None)
+        if not held or person is None:
+            return []
+        h, w = int(image.shape[0]), int(image.shape[1])
+        people = sorted(
+            (Box.from_xyxy(*r[2], w, h) for r in planned if r[0] == person and r[1] >= PERSON_MIN_SCORE),
+            key=lambda b: -b.area,
+        )
+        out: list[Raw] = []
+        for box in people[:PERSON_PASSES]:
+            crop_box = box.padded(PERSON_PAD, w, h)
+            if max(w, h) < MIN_GAIN * max(crop_box.width, crop_box.height):
+                continue
+            crop = np.ascontiguousarray(image[crop_box.y1 : crop_box.y2, crop_box.x1 : crop_box.x2])
+            for cls, score, (x1, y1, x2, y2) in self.yolo.predict_raw(crop):
+                if cls in held:
+                    out.append(
+                        (cls, score, (x1 + crop_box.x1, y1 + crop_box.y1, x2 + crop_box.x1, y2 + crop_box.y1))
+                    )
+        return out
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         raw = self.predict(image)

@@ -197,10 +197,32 @@ def test_tiles_run_where_the_whole_photo_pass_left_a_candidate_and_map_back() ->
     # a candidate on the middle of the photo lies in all four overlapping tiles
     yolo4 = FakeYolo([(2, 0.05, (1900.0, 1400.0, 2100.0, 1600.0))], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
     assert len(coco.CocoDetector(yolo4).detect(image)) == 4 and len(yolo4.calls) == 1 + 4
-    # a class outside the class map is no reason to look closer (COCO 0 is a person)
-    yolo5 = FakeYolo([(0, 0.9, (100.0, 100.0, 140.0, 160.0))], [(67, 0.7, (10.0, 20.0, 30.0, 60.0))])
-    coco.CocoDetector(yolo5).detect(image)
-    assert len(yolo5.calls) == 1
+    # a class outside the class map is no reason for a tile (COCO 0 is a person): the only other pass
+    # is the person's own crop, looked at for hand-held things
+    yolo5 = FakeYolo([(0, 0.9, (100.0, 100.0, 140.0, 160.0))], [(2, 0.7, (10.0, 20.0, 30.0, 60.0))])
+    assert coco.CocoDetector(yolo5).detect(image) == []  # a car on a person's crop is not kept
+    assert len(yolo5.calls) == 1 + 1 and max(yolo5.calls[1]) < 100
+
+
+def test_phones_held_by_the_largest_people_are_looked_for_on_their_crops() -> None:
+    # three people (one weak), one phone on each crop pass at (10, 20)-(30, 60) of the crop
+    people = [
+        (0, 0.9, (1000.0, 500.0, 1400.0, 1500.0)),
+        (0, 0.8, (2000.0, 600.0, 2200.0, 1100.0)),
+        (0, 0.9, (3000.0, 600.0, 3100.0, 900.0)),
+        (0, 0.2, (100.0, 100.0, 900.0, 2900.0)),  # big but weak: not looked at
+    ]
+    yolo = FakeYolo(people, [(67, 0.6, (10.0, 20.0, 30.0, 60.0)), (2, 0.9, (0.0, 0.0, 50.0, 50.0))])
+    found = coco.CocoDetector(yolo, tiles=False).detect(np.zeros((3000, 4000, 3), np.uint8))
+    assert len(yolo.calls) == 1 + coco.PERSON_PASSES  # the two largest strong people
+    assert [f.label for f in found] == ["screen: phone", "screen: phone"]
+    pad = 400 * coco.PERSON_PAD, 1000 * coco.PERSON_PAD  # the first crop starts at the padded box
+    assert found[0].box.x1 == pytest.approx(1000 - pad[0] + 10, abs=2)
+    assert found[0].box.y1 == pytest.approx(500 - pad[1] + 20, abs=2)
+    # a person who fills the photo is seen well enough by the whole-photo pass
+    close = FakeYolo([(0, 0.9, (20.0, 10.0, 780.0, 590.0))], [(67, 0.6, (10.0, 20.0, 30.0, 60.0))])
+    assert coco.CocoDetector(close).detect(np.zeros((600, 800, 3), np.uint8)) == []
+    assert len(close.calls) == 1
 
 
 def test_a_big_photo_where_the_whole_pass_sees_nothing_costs_one_pass() -> None:
@@ -329,4 +351,6 @@ def test_persons_look_first_with_the_shared_whole_photo_pass(monkeypatch: pytest
     with shared_resizes(image):
         found = coco.CocoDetector(shared_yolo).detect(image)
         assert persons.anyone_in(image)
-    assert len(shared_yolo.calls) == 1 and [f.label for f in found] == ["vehicle: car"]
+    # the whole-photo pass once (the other pass is coco's look at the person's crop for a phone)
+    assert shared_yolo.calls.count((600, 800)) == 1 and len(shared_yolo.calls) == 2
+    assert [f.label for f in found] == ["vehicle: car"]
