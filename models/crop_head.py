@@ -47,9 +47,29 @@ class HeadSpec:
     parts: tuple[str, ...] = ("whole",)
 
 
+#: The columns of crops.csv, the list of labelled crops the staging scripts write.
+CROP_FIELDS = ["set", "crop", "source", "x1", "y1", "x2", "y2", "label"]
+
+
+def read_crops(data: Path) -> list[dict[str, str]]:
+    """Every row of <data>/crops.csv (none when there is no such file yet)."""
+    path = data / "crops.csv"
+    if not path.is_file():
+        return []
+    with path.open(newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))
+
+
+def write_crops(data: Path, rows: list[dict[str, str]]) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    with (data / "crops.csv").open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, CROP_FIELDS)
+        w.writeheader()
+        w.writerows(rows)
+
+
 def load_rows(data: Path, labels: tuple[str, str]) -> list[dict[str, str]]:
-    with (data / "crops.csv").open(newline="", encoding="utf-8") as fh:
-        return [r for r in csv.DictReader(fh) if r["label"] in labels]
+    return [r for r in read_crops(data) if r["label"] in labels]
 
 
 def embed(data: Path, rows: list[dict[str, str]], part: str = "whole") -> npt.NDArray[np.float32]:

@@ -15,30 +15,18 @@ police, military or security uniform into <out>/labels/<set>_<n>.txt (`labels` m
 from __future__ import annotations
 
 import argparse
-import csv
 import math
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+
+from crop_head import read_crops, write_crops  # models/ is not a package: found through sys.path
 
 CROP_PAD = 0.10
 MIN_HEIGHT = 64
 MIN_SCORE = 0.4
 PER_SHEET = 48
-FIELDS = ["set", "crop", "source", "x1", "y1", "x2", "y2", "label"]
-
-
-def _rows(out: Path) -> list[dict[str, str]]:
-    path = out / "crops.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(out: Path, rows: list[dict[str, str]]) -> None:
-    with (out / "crops.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, FIELDS)
-        w.writeheader()
-        w.writerows(rows)
 
 
 def crops(args: argparse.Namespace) -> None:
@@ -52,7 +40,7 @@ def crops(args: argparse.Namespace) -> None:
     out: Path = args.out
     folder = out / "crops" / args.set
     folder.mkdir(parents=True, exist_ok=True)
-    rows = [r for r in _rows(out) if r["set"] != args.set]
+    rows = [r for r in read_crops(out) if r["set"] != args.set]
     files = [Path(line.strip()) for line in args.list.read_text().splitlines() if line.strip()]
     for n, path in enumerate(files, 1):
         pixels = load_image(path).pixels
@@ -76,7 +64,7 @@ def crops(args: argparse.Namespace) -> None:
             )
         if n % 50 == 0:
             print(f"{n}/{len(files)} photos", flush=True)
-    _write(out, rows)
+    write_crops(out, rows)
     print(f"{sum(r['set'] == args.set for r in rows)} crops from {len(files)} photos ({args.set})")
 
 
@@ -84,7 +72,7 @@ def sheets(args: argparse.Namespace) -> None:
     from PIL import Image, ImageDraw
 
     out: Path = args.out
-    rows = [r for r in _rows(out) if r["set"] == args.set]
+    rows = [r for r in read_crops(out) if r["set"] == args.set]
     (out / "sheets").mkdir(exist_ok=True)
     side, cols = 150, 8
     for s in range(math.ceil(len(rows) / PER_SHEET)):
@@ -105,7 +93,7 @@ def labels(args: argparse.Namespace) -> None:
     """Sheet label files list the uniformed crops' numbers (and `x N` for unusable crops); every other crop
     of a labelled sheet is civilian."""
     out: Path = args.out
-    rows = _rows(out)
+    rows = read_crops(out)
     by_set: dict[str, list[dict[str, str]]] = {}
     for r in rows:
         by_set.setdefault(r["set"], []).append(r)
@@ -121,7 +109,7 @@ def labels(args: argparse.Namespace) -> None:
                 uniform.add(int(tok))
         for i, r in enumerate(part):
             r["label"] = "skip" if i in skip else "uniform" if i in uniform else "civilian"
-    _write(out, rows)
+    write_crops(out, rows)
     for name, part in by_set.items():
         counts = {lab: sum(r["label"] == lab for r in part) for lab in ("uniform", "civilian", "skip", "")}
         print(name, counts)

@@ -24,38 +24,23 @@ a row in <out>/crops.csv: set, crop, source, box, label. Staged data stays outsi
 from __future__ import annotations
 
 import argparse
-import csv
 import io
 import subprocess
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+
 import numpy as np
+from crop_head import read_crops, write_crops  # models/ is not a package: found through sys.path
 
 CROP_PAD = 0.10
 #: Boxes smaller than this (either side, pixels) carry no readable livery; the detector skips them too.
 MIN_SIDE = 40
 #: Crops of an augmented export with more than this share of pure black (cutout squares) are not used.
 MAX_BLACK = 0.3
-FIELDS = ["set", "crop", "source", "x1", "y1", "x2", "y2", "label"]
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
-
-
-def _rows(out: Path) -> list[dict[str, str]]:
-    path = out / "crops.csv"
-    if not path.is_file():
-        return []
-    with path.open(newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
-
-
-def _write(out: Path, rows: list[dict[str, str]]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    with (out / "crops.csv").open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, FIELDS)
-        w.writeheader()
-        w.writerows(rows)
 
 
 def _git(git_dir: Path, *args: str) -> bytes:
@@ -269,14 +254,14 @@ def detect(args: argparse.Namespace, guard: Guard) -> tuple[list[dict[str, str]]
 def relabel(out: Path, listing: Path, label: str) -> int:
     """Set the label of the crops listed (crop paths as in crops.csv, one a line) after looking at them."""
     wanted = {line.split()[-1] for line in listing.read_text().splitlines() if line.strip()}
-    rows = _rows(out)
+    rows = read_crops(out)
     changed = 0
     for r in rows:
         if r["crop"] in wanted and r["label"] != label:
             r["label"] = label
             changed += 1
     unknown = wanted - {r["crop"] for r in rows}
-    _write(out, rows)
+    write_crops(out, rows)
     print(f"{changed} crops now {label}; {len(unknown)} listed crops not in crops.csv")
     return 0
 
@@ -318,8 +303,8 @@ def main(argv: list[str] | None = None) -> int:
         guard.add_folder(folder)
     print(f"guard: {len(guard.pool)} images kept out ({guard.absent} listed but absent)", file=sys.stderr)
     new, counts = yolo(args, guard) if args.cmd == "yolo" else detect(args, guard)
-    rows = [r for r in _rows(args.out) if r["set"] != args.set] + new
-    _write(args.out, rows)
+    rows = [r for r in read_crops(args.out) if r["set"] != args.set] + new
+    write_crops(args.out, rows)
     by_label = {lab: sum(1 for r in new if r["label"] == lab) for lab in ("police", "civilian")}
     print(f"{args.set}: {counts}, crops {by_label}")
     return 0
