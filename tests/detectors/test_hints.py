@@ -137,3 +137,33 @@ def test_tiles_of_a_car_that_fills_the_photo_need_the_vehicle_threshold(
     small = Finding(Category.VEHICLE, "vehicle: car", 0.9, Box(0, 0, 60, 40), "coco")
     out = hints.HintsDetector().detect(img, [small])
     assert {f.extra["crop"] for f in out if f.category is Category.VEHICLE} == {"tile"}
+
+
+class _VestBackbone:
+    """Reads every crop as 0.5 "bulletproof vest" and 0.06 "military uniform"."""
+
+    def __init__(self) -> None:
+        names = backbone.imagenet_classes()
+        self.vest, self.mil = names.index("bulletproof vest"), names.index("military uniform")
+
+    def probs(self, crops: list[np.ndarray]) -> np.ndarray:
+        out = np.full((len(crops), 1000), 1e-4, np.float32)
+        out[:, self.vest] = 0.5
+        out[:, self.mil] = 0.06
+        return out
+
+
+def test_a_hivis_vest_explains_a_bulletproof_vest_reading(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(backbone, "get_backbone", _VestBackbone)
+    img = np.zeros((400, 600, 3), np.uint8)
+    worker = Finding(Category.PERSON, "person", 0.9, Box(100, 50, 160, 350), "persons")
+    officer = Finding(Category.PERSON, "person", 0.9, Box(400, 50, 460, 350), "persons")
+    vest = Finding(Category.UNIFORM, "hi-vis vest", 0.7, Box(105, 120, 155, 220), "objects")
+    out = hints.HintsDetector(tiles=False).detect(img, [worker, officer, vest])
+    uniform = {(f.extra["crop"], f.box.x1) for f in out if f.category is Category.UNIFORM}
+    # the worker's crop and the whole photo hold the vest: 0.06 of "military uniform" is below 0.10;
+    # the other person's crop keeps its "bulletproof vest" reading
+    assert uniform == {("person", officer.box.padded(hints.CROP_PAD, 600, 400).x1)}
+    # without the vest finding every crop reads as a uniform
+    again = hints.HintsDetector(tiles=False).detect(img, [worker, officer])
+    assert len([f for f in again if f.category is Category.UNIFORM]) == 3
