@@ -71,7 +71,7 @@ BACKENDS: tuple[Backend, ...] = (
         "detectors.uniform",
         "create",
         # Not in the default scan: on issue 11's independent photos it does not yet beat the `hints`
-        # uniform group (docs/detectors.md, "uniform"); run it with --detectors ... uniform.
+        # uniform group (docs/detectors.md, "uniform"); run it with --detectors persons,...,uniform.
         default=False,
         summary="police/military/security uniform on each person (learned head on Lite0 crops, models/uniform_head.json)",
     ),
@@ -81,7 +81,7 @@ BACKENDS: tuple[Backend, ...] = (
         "detectors.insignia",
         "create",
         # Not in the default scan: on real photos its boxes are webbing, pouches and hands, not insignia
-        # (docs/detectors.md, "insignia"); run it with --detectors ... insignia.
+        # (docs/detectors.md, "insignia"); run it with --detectors persons,hints,insignia.
         default=False,
         summary="badges, patches and crests on the upper body of people in uniform (colour and shape rules)",
     ),
