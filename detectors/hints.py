@@ -38,9 +38,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from detectors import backbone
+from detectors.crop_head import crops_of
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.geometry import is_on
-from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
 
 
@@ -90,6 +90,8 @@ VEHICLE_FILLS = 0.4
 #: The hi-vis vest findings (`objects`) that explain a "bulletproof vest" reading.
 HIVIS_DETECTOR = "objects"
 HIVIS_LABEL = "hi-vis vest"
+#: ... when this much of the vest lies inside the crop.
+VEST_INSIDE = 0.6
 #: Crops smaller than this (either side, pixels) are not classified: ImageNet needs some detail.
 MIN_CROP = 24
 #: Person/vehicle boxes are padded by this fraction before cropping (a holster sits at the edge).
@@ -155,13 +157,7 @@ class HintsDetector:
         crops = self.crops(image, context)
         # Cut the crops from a copy of at most 1344 px (six network inputs across), shared with the
         # other detectors: shrinking 12 MP crops to 224 px one by one costs far more and adds nothing.
-        small, k = fit(image, 1344)
-        sh, sw = small.shape[:2]
-        pieces = []
-        for c in crops:
-            x1, y1 = min(int(c.box.x1 * k), sw - 1), min(int(c.box.y1 * k), sh - 1)
-            x2, y2 = max(int(np.ceil(c.box.x2 * k)), x1 + 1), max(int(np.ceil(c.box.y2 * k)), y1 + 1)
-            pieces.append(small[y1:y2, x1:x2])
+        pieces = crops_of(image, [c.box for c in crops], 1344)
         probs = backbone.get_backbone().probs(pieces)
         index = self._class_index()
         cols = [[index[n] for n in g.classes] for g in self.groups]
@@ -180,7 +176,7 @@ class HintsDetector:
                     continue
                 score = float(group_scores[ci, gi])
                 counted = group.classes
-                if group.explained_by_hivis and any(is_on(v, crop.box, VEHICLE_INSIDE) for v in vests):
+                if group.explained_by_hivis and any(is_on(v, crop.box, VEST_INSIDE) for v in vests):
                     counted = tuple(c for c in group.classes if c not in group.explained_by_hivis)
                     score = float(probs[ci, [index[n] for n in counted]].sum())
                 threshold = group.threshold

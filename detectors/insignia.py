@@ -10,13 +10,14 @@ looks where an earlier detector already said "uniform":
   finding of another detector (ImageNet's uniform group on the photo or the person, the learned uniform
   head, POLICE text on a person, a force kit), or holds one. A hi-vis vest alone does not make a
   uniform (construction workers), so `objects`' vest findings do not count.
-* on the person crop (scaled to `WORK_HEIGHT` px), the upper body below the face (`BODY_ROWS`): pixels
-  whose colour differs from the garment's own (the body's median in CIELAB, distance over
-  `COLOUR_DISTANCE`) and that are not skin form candidate blobs;
-* a blob is an insignia when it is emblem-sized (`MIN_SHARE`..`MAX_SHARE` of the body area), compact
+* on the person crop (scaled to `WORK_HEIGHT` px), the upper body below the face (`BODY_ROWS`): its
+  colours are clustered (k-means in CIELAB, `COLOURS` clusters), the biggest cluster is the garment,
+  and each connected part of a cluster that is neither near the garment's colour (`COLOUR_DISTANCE`)
+  nor skin is a candidate mark;
+* a mark is an insignia when it is emblem-sized (`MIN_SHARE`..`MAX_SHARE` of the body area), compact
   (aspect, fill of its box, solidity), away from the crop's sides (background showing past the arms),
   and has detail inside (edges: a crest, lettering, a star's points) or a strong colour (a coloured
-  patch, a gold or silver badge).
+  patch, a gold or silver badge), and it is not mostly inside a face, weapon, screen or plate box.
 
 Each insignia becomes a BADGE finding (solid fill, like text) on its box grown by `PAD`, labelled
 "insignia: badge or patch on a uniform". What it misses: insignia on people no detector calls
@@ -32,9 +33,9 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
+from detectors.crop_head import crops_of
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.geometry import is_on
-from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding
 
 #: People shorter than this (photo pixels) show no readable insignia.
@@ -42,7 +43,8 @@ MIN_HEIGHT = 96
 #: At most this many people are examined, largest first; at most this many insignia each.
 MAX_PERSONS = 8
 MAX_PER_PERSON = 4
-#: The person crop is examined at this height.
+#: Person crops are cut from the copy `hints` and `uniform` use, and examined at this height.
+WORK_SIDE = 1344
 WORK_HEIGHT = 256
 #: Rows of the person box (share of its height) that hold shoulders, chest and upper arms.
 BODY_ROWS = (0.14, 0.62)
@@ -93,14 +95,6 @@ def _skin(ycrcb: np.ndarray) -> np.ndarray:
     return (cr >= 135) & (cr <= 180) & (cb >= 85) & (cb <= 135)
 
 
-def _overlap(box: tuple[int, int, int, int], other: tuple[float, float, float, float]) -> float:
-    """Share of `box` inside `other`."""
-    w = min(box[2], other[2]) - max(box[0], other[0])
-    h = min(box[3], other[3]) - max(box[1], other[1])
-    area = (box[2] - box[0]) * (box[3] - box[1])
-    return max(0.0, w) * max(0.0, h) / area if area > 0 else 0.0
-
-
 def _blobs(body: np.ndarray) -> list[np.ndarray]:
     """Masks of the marks on a garment: the connected parts of each colour that is not the garment's.
 
@@ -132,12 +126,9 @@ def _blobs(body: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def insignia_in(
-    crop: RGBImage, avoid: Sequence[tuple[float, float, float, float]] = ()
-) -> list[tuple[int, int, int, int, str]]:
+def insignia_in(crop: RGBImage) -> list[tuple[int, int, int, int, str]]:
     """Insignia boxes (x1, y1, x2, y2 in `crop` pixels) on the upper body of one person crop, with what
-    made each one count ("detail" or "colour"). Marks mostly inside an `avoid` box (a face, a weapon,
-    in `crop` pixels) are not insignia."""
+    made each one count ("detail" or "colour")."""
     h, w = crop.shape[:2]
     if h < 16 or w < 8:
         return []
@@ -171,8 +162,6 @@ def insignia_in(
         if not why:
             continue
         box = (int(x / k), int((y + top) / k), int(np.ceil((x + bw) / k)), int(np.ceil((y + top + bh) / k)))
-        if any(_overlap(box, a) >= AVOID_OVERLAP for a in avoid):
-            continue
         found.append((area, (*box, why)))
     found.sort(key=lambda t: -t[0])
     kept: list[tuple[int, int, int, int, str]] = []
@@ -200,17 +189,22 @@ class InsigniaDetector:
         if not people:
             return []
         ih, iw = image.shape[:2]
-        small, k = fit(image, 2048)
         others = [f.box for f in context if f.category in AVOID]
         out: list[Finding] = []
-        for person in people:
-            x1, y1 = int(person.x1 * k), int(person.y1 * k)
-            x2, y2 = max(int(np.ceil(person.x2 * k)), x1 + 1), max(int(np.ceil(person.y2 * k)), y1 + 1)
-            avoid = [(o.x1 * k - x1, o.y1 * k - y1, o.x2 * k - x1, o.y2 * k - y1) for o in others]
-            for bx1, by1, bx2, by2, why in insignia_in(small[y1:y2, x1:x2], avoid):
-                box = Box.from_xyxy(
-                    (x1 + bx1) / k, (y1 + by1) / k, (x1 + bx2) / k, (y1 + by2) / k, iw, ih
-                ).padded(PAD, iw, ih)
+        for person, crop in zip(people, crops_of(image, people, WORK_SIDE), strict=True):
+            sx, sy = person.width / crop.shape[1], person.height / crop.shape[0]  # crop -> photo pixels
+            for bx1, by1, bx2, by2, why in insignia_in(crop):
+                mark = Box.from_xyxy(
+                    person.x1 + bx1 * sx,
+                    person.y1 + by1 * sy,
+                    person.x1 + bx2 * sx,
+                    person.y1 + by2 * sy,
+                    iw,
+                    ih,
+                )
+                if any(is_on(mark, o, AVOID_OVERLAP) for o in others):
+                    continue
+                box = mark.padded(PAD, iw, ih)
                 out.append(
                     Finding(
                         Category.BADGE,

@@ -28,15 +28,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from detectors import backbone, livery
-from detectors.crop_head import LogisticHead, load_head, probabilities
+from detectors.crop_head import LogisticHead, crops_of, load_head, probabilities
 from detectors.model_manifest import MANIFEST, entry_version
 from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.geometry import is_on
-from sharesafe.resize import fit
 from sharesafe.types import Box, Category, Finding, TextClass
 
 MAX_VEHICLES = 8
@@ -184,11 +181,7 @@ class PoliceVehicleDetector:
     def judge(
         self, image: RGBImage, vehicle: Box, context: Sequence[Finding], look: float = 0.0
     ) -> list[Evidence]:
-        small, k = fit(image, WORK_SIDE)
-        sh, sw = small.shape[:2]
-        x1, y1 = min(int(vehicle.x1 * k), sw - 1), min(int(vehicle.y1 * k), sh - 1)
-        x2, y2 = max(int(np.ceil(vehicle.x2 * k)), x1 + 1), max(int(np.ceil(vehicle.y2 * k)), y1 + 1)
-        crop = small[y1:y2, x1:x2]
+        crop = crops_of(image, [vehicle], WORK_SIDE)[0]
         # a box cut by the photo's top edge has no roof line to find a light bar on
         livery_found = livery_evidence(crop, roof_visible=vehicle.y1 > 2)
         learned = learned_evidence(look, self.threshold) if self.head is not None else []

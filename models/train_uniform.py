@@ -52,9 +52,5 @@ SPEC = HeadSpec(
 )
 
 
-def main(argv: list[str] | None = None) -> int:
-    return train(SPEC, argv, __doc__)
-
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(train(SPEC, doc=__doc__))
