@@ -47,3 +47,12 @@ def verify_sha256(path: Path, expected: str) -> None:
     actual = sha256_file(path)
     if actual != expected.lower():
         raise WeightsIntegrityError(f"{path.name}: sha256 {actual} does not match the manifest ({expected})")
+
+
+def has_entry(name: str, manifest: Path = MANIFEST) -> bool:
+    """Whether the manifest has a `[[model]]` called `name`."""
+    try:
+        entry(name, manifest)
+    except (KeyError, FileNotFoundError):
+        return False
+    return True

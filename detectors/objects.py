@@ -11,19 +11,27 @@ own resolution (`detectors.regions`). Weapon boxes from
 all views are merged (overlapping boxes of one object become their union) and then padded by
 `WEAPON_PAD` of their size: privacy over-redacts. Vests are large, so they come from the whole photo only.
 
+Second look: each merged weapon box is cut out and judged by a small head of our own on its
+EfficientNet-Lite0 embedding (`models/weapon_check_head.json`, trained by models/train_weapon_check.py
+on `objects`' own boxes on weapon photos and on weapon-free photos). A box the model is not sure of
+(score under `SURE`) that the head calls no weapon is dropped as a false alarm; every box kept says
+what the head thought (`extra["second_look"]`).
+
 The weights file is checked against the sha256 recorded in models/manifest.toml before it is loaded; a
-mismatch or a missing entry refuses to load.
+mismatch or a missing entry refuses to load (the second look's head too).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from detectors import model_manifest, regions
+from detectors import backbone, model_manifest, regions
+from detectors.crop_head import LogisticHead, load_head, probabilities
 from detectors.model_manifest import (
     MANIFEST,
     MODELS_DIR,
@@ -46,6 +54,11 @@ CONF = 0.25
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
 WEAPON_PAD = 0.10
+#: The second look's head (models/manifest.toml entry) and the side of the photo copy it cuts from.
+CHECK_ENTRY = "weapon_check_head"
+CHECK_SIDE = 2048
+#: Boxes the model scores at least this are kept whatever the second look says.
+SURE = 0.6
 #: What each class a ShareSafe objects model may have becomes, by class name. The model in use lists
 #: its classes in models/manifest.toml (`classes`) and `make` maps exactly those, so a model with
 #: other classes (a knife class, say) is a change of files, not of code, as long as each is named
@@ -92,9 +105,15 @@ class ObjectsDetector(YoloDetector):
     #: Every model class must be mapped (ShareSafe's own model); off for a general model used for a
     #: few of its classes (the COCO knife in scripts/eval_weapons.py).
     all_classes_mapped: bool = True
+    #: The manifest holding the second look's head (None: no second look, every box is reported).
+    check_manifest: Path | None = None
+    check: LogisticHead | None = None
 
     def load(self) -> None:
         super().load()
+        if self.check_manifest is not None and self.check is None:
+            self.check = load_head(CHECK_ENTRY, self.check_manifest)
+            backbone.get_backbone().load()
         if not self.all_classes_mapped:
             return
         names = self._model_names(self._model)
@@ -156,10 +175,22 @@ class ObjectsDetector(YoloDetector):
         merged = [f.with_box(f.box.padded(WEAPON_PAD, width, height, minimum=2)) for f in merge(weapons)]
         return merged, vests
 
+    def second_look(self, image: RGBImage, weapons: list[Finding]) -> list[Finding]:
+        """The weapon boxes the second look keeps (all of them without a head), each with its verdict."""
+        if self.check is None or not weapons:
+            return weapons
+        looks = probabilities(self.check, image, [w.box for w in weapons], CHECK_SIDE)
+        return [
+            replace(w, extra={**w.extra, "second_look": round(float(p), 3)})
+            for w, p in zip(weapons, looks, strict=True)
+            if p >= self.check.threshold or w.score >= SURE
+        ]
+
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()
         people = [f for f in context if f.category is Category.PERSON]
         weapons, vests = self._weapons(image, people)
+        weapons = self.second_look(image, weapons)
         findings = sorted(weapons + vests, key=lambda f: -f.score)
         for person in people:
             best = None
@@ -182,9 +213,14 @@ class ObjectsDetector(YoloDetector):
 
 
 def make(
-    weights: Path | None = None, manifest: Path = MANIFEST, conf: float = CONF, imgsz: int | None = None
+    weights: Path | None = None,
+    manifest: Path = MANIFEST,
+    conf: float = CONF,
+    imgsz: int | None = None,
+    second_look: bool = True,
 ) -> ObjectsDetector:
-    """The shipped detector (the file named in the manifest), or another file of the same model (benchmarks)."""
+    """The shipped detector (the file named in the manifest), or another file of the same model
+    (benchmarks). The second look runs when asked and the manifest has its head."""
     shipped, entry = shipped_file(ENTRY, manifest)
     path = Path(weights).resolve() if weights is not None else shipped
     expected = entry["sha256"] if path == shipped else None
@@ -193,13 +229,20 @@ def make(
         if expected is not None:
             verify_sha256(p, expected)
 
+    look = second_look and model_manifest.has_entry(CHECK_ENTRY, manifest)
     info = ModelInfo(
-        model=f"models/{path.name}",
+        model=f"models/{path.name}"
+        + (
+            f", second look: models/{model_manifest.entry(CHECK_ENTRY, manifest)['file']} "
+            "on EfficientNet-Lite0 crop embeddings"
+            if look
+            else ""
+        ),
         licence=str(entry.get("licence", "")),
         version=entry_version(entry),
         source="models/manifest.toml",
     )
-    return ObjectsDetector(
+    detector = ObjectsDetector(
         "objects",
         path,
         class_map_for([str(c) for c in (entry.get("classes") or CLASS_MAP)]),
@@ -208,3 +251,6 @@ def make(
         conf=conf,
         verify=verify,
     )
+    if look:
+        detector.check_manifest = manifest
+    return detector

@@ -52,7 +52,7 @@ BACKENDS: tuple[Backend, ...] = (
         "objects",
         "detectors.objects",
         "make",
-        summary="firearms, knives (photo, person crops, tiles) and hi-vis vests (ShareSafe's own YOLO, models/objects.*)",
+        summary="firearms, knives (photo, person crops, tiles; a second look at each unsure box, models/weapon_check_head.json) and hi-vis vests (ShareSafe's own YOLO, models/objects.*)",
     ),
     Backend("faces", "detectors.faces", "create", summary="Faces (CenterFace, multi-scale)"),
     Backend("text", "detectors.text", "create", summary="Readable text, classified (PP-OCR via RapidOCR)"),

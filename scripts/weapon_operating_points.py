@@ -25,26 +25,41 @@ from sharesafe.image import load_image
 from sharesafe.resize import shared_resizes
 from sharesafe.types import Category
 
-SOURCES = ("objects firearm", "objects knife", "hints weapon", "coco knife")
+SOURCES = (
+    "objects firearm",
+    "objects knife",
+    "hints weapon",
+    "coco knife",
+    "objects firearm, second look",
+    "objects knife, second look",
+)
+#: The shipped thresholds of each source (a photo is flagged when any source reaches its own).
+SHIPPED = {
+    "objects firearm": objects.CONF,
+    "objects knife": objects.CONF,
+    "hints weapon": 0.05,
+    "coco knife": 0.2,
+}
 THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 
 
 def build() -> list:
     person_det = persons.make()
     coco_det = coco.make()
-    objects_det = objects.make(conf=0.05)
+    objects_det = objects.make(conf=0.05, second_look=False)
+    looker = objects.make(conf=0.05)  # only its second look is used, on objects_det's boxes
     hint_det = hints.create()
     hint_det.groups = tuple(
         dataclasses.replace(g, threshold=0.005) if g.category is Category.WEAPON else g for g in hints.GROUPS
     )
-    dets = [person_det, coco_det, objects_det, hint_det]
+    dets = [person_det, coco_det, objects_det, hint_det, looker]
     for d in dets:
         d.load()
     return dets
 
 
 def best_scores(dets: list, path: str) -> dict[str, float]:
-    person_det, coco_det, objects_det, hint_det = dets
+    person_det, coco_det, objects_det, hint_det, looker = dets
     pixels = load_image(path).pixels
     best = dict.fromkeys(SOURCES, 0.0)
     with shared_resizes(pixels):
@@ -54,9 +69,10 @@ def best_scores(dets: list, path: str) -> dict[str, float]:
         for f in things:
             if f.category is Category.WEAPON:
                 best["coco knife"] = max(best["coco knife"], f.score)
-        for f in objects_det.detect(pixels, people):
-            if f.category is Category.WEAPON:
-                key = "objects knife" if f.label == "knife" else "objects firearm"
+        weapons = [f for f in objects_det.detect(pixels, people) if f.category is Category.WEAPON]
+        for suffix, found in (("", weapons), (", second look", looker.second_look(pixels, weapons))):
+            for f in found:
+                key = ("objects knife" if f.label == "knife" else "objects firearm") + suffix
                 best[key] = max(best[key], f.score)
         for f in hint_det.detect(pixels, context):
             if f.category is Category.WEAPON:
@@ -74,7 +90,7 @@ def main() -> None:
     if args.cache and args.cache.is_file():
         for line in args.cache.read_text().splitlines():
             row = json.loads(line)
-            cached[row["path"]] = row["best"]
+            cached[row["path"]] = dict.fromkeys(SOURCES, 0.0) | row["best"]
     dets: list | None = None
     scores: dict[str, list[dict[str, float]]] = {"positive": [], "negative": []}
     for kind, patterns in (("positive", args.positive), ("negative", args.negative)):
@@ -102,6 +118,16 @@ def main() -> None:
             print(
                 f"{source:17s} {t:9.2f}  {p:4d} ({p / max(1, len(pos)):.3f})  {n:4d} ({n / max(1, len(neg)):.3f})"
             )
+    for suffix in ("", ", second look"):
+
+        def flagged(s: dict[str, float], suffix: str = suffix) -> bool:
+            return any(s[k + (suffix if k.startswith("objects") else "")] >= t for k, t in SHIPPED.items())
+
+        p, n = sum(map(flagged, pos)), sum(map(flagged, neg))
+        print(
+            f"at the shipped thresholds{suffix or ', no second look'}: positives {p} ({p / max(1, len(pos)):.3f}), "
+            f"negatives {n} ({n / max(1, len(neg)):.3f})"
+        )
 
 
 if __name__ == "__main__":

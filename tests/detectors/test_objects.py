@@ -234,3 +234,41 @@ def test_a_model_class_the_manifest_does_not_list_refuses_to_load() -> None:
     det._targets = resolve_class_map(det._class_map, names)
     with pytest.raises(ValueError, match="knife"):
         det.load()
+
+
+def test_second_look_drops_unsure_boxes_the_head_calls_no_weapon(monkeypatch: pytest.MonkeyPatch) -> None:
+    from detectors import backbone
+    from detectors.crop_head import LogisticHead
+
+    from . import fake_heads
+
+    monkeypatch.setattr(backbone, "get_backbone", fake_heads.FakeBackbone)
+    image = np.zeros((200, 400, 3), np.uint8)
+    image[20:80, 20:80] = 255  # the fake backbone reads a bright crop as a weapon
+    raw = [
+        (0, 0.3, (20.0, 20.0, 80.0, 80.0)),  # bright, unsure: kept
+        (0, 0.3, (150.0, 20.0, 210.0, 80.0)),  # dark, unsure: a false alarm, dropped
+        (0, 0.7, (300.0, 100.0, 360.0, 160.0)),  # dark but sure (>= SURE): kept
+    ]
+    det = FakeObjects(raw)
+    det.check = LogisticHead(fake_heads.head(bias=-5.0, threshold=0.5, w0=10.0))
+    found = det.detect(image, [])
+    kept = sorted((f.box.x1, f.score) for f in found)
+    assert len(kept) == 2 and kept[0][0] < 80 and kept[1][0] > 250  # the bright box and the sure one
+    assert {s for _, s in kept} == {0.3, 0.7}
+    looks = {f.score: f.extra["second_look"] for f in found}
+    assert looks[0.3] > 0.5 > looks[0.7]  # each kept box says what the head thought
+    det.check = None
+    assert len(det.detect(image, [])) == 3  # without the head every box is reported
+
+
+def test_second_look_is_on_only_where_the_manifest_has_its_head(tmp_path: Path) -> None:
+    from . import fake_heads
+
+    shipped = objects.make()
+    assert (shipped.check_manifest is not None) == model_manifest.has_entry(objects.CHECK_ENTRY)
+    assert objects.make(second_look=False).check_manifest is None
+    manifest = fake_heads.manifest_with(tmp_path, objects.CHECK_ENTRY, fake_heads.head(0.0), sha="0" * 64)
+    assert not model_manifest.has_entry(objects.ENTRY, manifest)
+    assert model_manifest.has_entry(objects.CHECK_ENTRY, manifest)
+    assert not model_manifest.has_entry(objects.CHECK_ENTRY, tmp_path / "none.toml")
