@@ -36,7 +36,7 @@ SOURCES = (
 #: The shipped thresholds of each source (a photo is flagged when any source reaches its own).
 SHIPPED = {
     "objects firearm": objects.CONF,
-    "objects knife": objects.CONF,
+    "objects knife": objects.FLOORS["knife"],
     "hints weapon": 0.05,
     "coco knife": 0.2,
 }
@@ -46,8 +46,8 @@ THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 def build() -> list:
     person_det = persons.make()
     coco_det = coco.make()
-    objects_det = objects.make(conf=0.05, second_look=False)
-    looker = objects.make(conf=0.05)  # only its second look is used, on objects_det's boxes
+    objects_det = objects.make(conf=0.05, second_look=False, floors=None)
+    looker = objects.make(conf=0.05, floors=None)  # only its second look is used, on objects_det's boxes
     hint_det = hints.create()
     hint_det.groups = tuple(
         dataclasses.replace(g, threshold=0.005) if g.category is Category.WEAPON else g for g in hints.GROUPS

@@ -272,3 +272,15 @@ def test_second_look_is_on_only_where_the_manifest_has_its_head(tmp_path: Path) 
     assert not model_manifest.has_entry(objects.ENTRY, manifest)
     assert model_manifest.has_entry(objects.CHECK_ENTRY, manifest)
     assert not model_manifest.has_entry(objects.CHECK_ENTRY, tmp_path / "none.toml")
+
+
+def test_per_class_thresholds_over_the_model_threshold() -> None:
+    cmap = objects.class_map_for(["firearm", "knife", "hivis_vest"], objects.FLOORS)
+    assert cmap["firearm"].min_score is None  # reports from objects.CONF
+    assert cmap["knife"].min_score == objects.FLOORS["knife"] > objects.CONF
+    assert cmap["hivis_vest"].min_score == 0.25
+    assert all(t.min_score is None for t in objects.class_map_for(["firearm", "knife"]).values())
+    raw = [(0, 0.18, (5.0, 5.0, 40.0, 30.0)), (1, 0.18, (60.0, 60.0, 90.0, 80.0))]  # under the vest floor
+    det = FakeObjects(raw)
+    det._targets = resolve_class_map(objects.class_map_for(["firearm", "hivis_vest"], objects.FLOORS), NAMES)
+    assert [f.label for f in det.detect(np.zeros((100, 100, 3), np.uint8), [])] == ["firearm"]
