@@ -5,9 +5,9 @@
         --photos hivis=../shared/traindata/hivis_vest_helmet/images/train ...
 
 What the head must judge is what `objects` reports, so the crops are `objects`' own weapon boxes
-(after `persons`, as in a scan: whole photo, person crops and tiles, merged and padded), found at a
-lower threshold than the shipped one (`--conf`, default 0.15) so the head also learns the candidates
-just under it:
+(after `persons`, as in a scan: whole photo, person crops and tiles, merged and padded), without the
+second look and with one threshold for every class (`--conf`, default 0.15; the shipped weapon-free
+sets were staged at 0.05, so the head also learns the weak candidates):
 - on a photo of a labelled set (`--yolo NAME=IMAGES[:CLASS,...]`, YOLO labels beside the images in
   `labels/`; the listed classes are weapons, default every class) a box that overlaps a labelled
   weapon is a `weapon` crop; a box that overlaps none is left out (public sets leave some weapons
@@ -168,7 +168,8 @@ def main(argv: list[str] | None = None) -> int:
     from sharesafe.pipeline import run_detectors
     from sharesafe.types import Category
 
-    dets = [registry.build(["persons"])[0], objects.make(conf=args.conf)]
+    # the candidates as the model gives them: no second look (it is what is being trained), one threshold
+    dets = [registry.build(["persons"])[0], objects.make(conf=args.conf, second_look=False, floors=None)]
     for d in dets:
         d.load()
     guard = Guard(args.radius)
