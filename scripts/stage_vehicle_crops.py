@@ -93,6 +93,17 @@ class Guard:
                 if h is not None:
                     self.pool.append(h)
 
+    @classmethod
+    def of(cls, radius: int, git_specs: Iterable[str], folders: Iterable[Path]) -> Guard:
+        """A guard over these mirrors (`GIT_DIR[:COMMIT]`) and image folders, its size printed."""
+        guard = cls(radius)
+        for spec in git_specs:
+            guard.add_git(spec)
+        for folder in folders:
+            guard.add_folder(folder)
+        print(f"guard: {len(guard.pool)} images kept out ({guard.absent} listed but absent)", file=sys.stderr)
+        return guard
+
     def near(self, h: int | None) -> bool:
         if h is None or not self.pool:
             return False
@@ -296,12 +307,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "relabel":
         return relabel(args.out, args.list, args.label)
 
-    guard = Guard(args.radius)
-    for spec in args.guard_git:
-        guard.add_git(spec)
-    for folder in args.guard:
-        guard.add_folder(folder)
-    print(f"guard: {len(guard.pool)} images kept out ({guard.absent} listed but absent)", file=sys.stderr)
+    guard = Guard.of(args.radius, args.guard_git, args.guard)
     new, counts = yolo(args, guard) if args.cmd == "yolo" else detect(args, guard)
     rows = [r for r in read_crops(args.out) if r["set"] != args.set] + new
     write_crops(args.out, rows)

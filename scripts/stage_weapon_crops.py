@@ -172,12 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     dets = [registry.build(["persons"])[0], objects.make(conf=args.conf, second_look=False, floors=None)]
     for d in dets:
         d.load()
-    guard = Guard(args.radius)
-    for spec in args.guard_git:
-        guard.add_git(spec)
-    for folder in args.guard:
-        guard.add_folder(folder)
-    print(f"guard: {len(guard.pool)} images kept out ({guard.absent} listed but absent)", file=sys.stderr)
+    guard = Guard.of(args.radius, args.guard_git, args.guard)
     caps = {name: int(n) for name, n in args.cap}
     rows = read_crops(args.out)
     done = {r["set"] for r in rows}
