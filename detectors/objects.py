@@ -62,7 +62,8 @@ WEAPON_PAD = 0.10
 #: The second look's head (models/manifest.toml entry) and the side of the photo copy it cuts from.
 CHECK_ENTRY = "weapon_check_head"
 CHECK_SIDE = 2048
-#: Boxes the model scores at least this are kept whatever the second look says.
+#: Boxes the model scores at least this are kept whatever the second look says (set a priori: the
+#: model's own confident boxes are not second-guessed).
 SURE = 0.6
 #: What each class a ShareSafe objects model may have becomes, by class name. The model in use lists
 #: its classes in models/manifest.toml (`classes`) and `make` maps exactly those, so a model with

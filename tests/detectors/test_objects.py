@@ -166,6 +166,9 @@ def test_shipped_model_loads_and_runs() -> None:
     det.load()  # checks the sha256 against the manifest
     assert set(det.class_names.values()) == set(entry["classes"]) <= set(objects.KNOWN_CLASSES)
     assert entry["file"] in det.info.model
+    if model_manifest.has_entry(objects.CHECK_ENTRY):  # the second look's head, sha256-checked too
+        assert det.check is not None and 0 < det.check.threshold < objects.SURE
+        assert det.check.classes == ["other", "weapon"] and "weapon_check_head.json" in det.info.model
     rng = np.random.default_rng(0)
     image = rng.integers(0, 255, (360, 480, 3), dtype=np.uint8)
     found = det.detect(image)
