@@ -140,8 +140,10 @@ class ObjectsDetector(YoloDetector):
             return [View(Box(0, 0, width, height), "photo")]
         return plan_views(width, height, self.imgsz, [p.box for p in people])
 
-    def _weapons(self, image: RGBImage, people: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
-        """(weapon findings merged over every view, vest findings of the whole photo)."""
+    def weapons_and_vests(
+        self, image: RGBImage, people: Sequence[Finding]
+    ) -> tuple[list[Finding], list[Finding]]:
+        """(weapon findings merged over every view, before the second look; vest findings of the whole photo)."""
         height, width = int(image.shape[0]), int(image.shape[1])
         names = self._model_names(self._model) if self._model is not None else {}
         weapons: list[Finding] = []
@@ -199,7 +201,7 @@ class ObjectsDetector(YoloDetector):
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()
         people = [f for f in context if f.category is Category.PERSON]
-        weapons, vests = self._weapons(image, people)
+        weapons, vests = self.weapons_and_vests(image, people)
         weapons = self.second_look(image, weapons)
         findings = sorted(weapons + vests, key=lambda f: -f.score)
         for person in people:

@@ -46,20 +46,19 @@ THRESHOLDS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5)
 def build() -> list:
     person_det = persons.make()
     coco_det = coco.make()
-    objects_det = objects.make(conf=0.05, second_look=False, floors=None)
-    looker = objects.make(conf=0.05, floors=None)  # only its second look is used, on objects_det's boxes
+    objects_det = objects.make(conf=0.05, floors=None)  # its boxes are taken before and after the second look
     hint_det = hints.create()
     hint_det.groups = tuple(
         dataclasses.replace(g, threshold=0.005) if g.category is Category.WEAPON else g for g in hints.GROUPS
     )
-    dets = [person_det, coco_det, objects_det, hint_det, looker]
+    dets = [person_det, coco_det, objects_det, hint_det]
     for d in dets:
         d.load()
     return dets
 
 
 def best_scores(dets: list, path: str) -> dict[str, float]:
-    person_det, coco_det, objects_det, hint_det, looker = dets
+    person_det, coco_det, objects_det, hint_det = dets
     pixels = load_image(path).pixels
     best = dict.fromkeys(SOURCES, 0.0)
     with shared_resizes(pixels):
@@ -69,8 +68,8 @@ def best_scores(dets: list, path: str) -> dict[str, float]:
         for f in things:
             if f.category is Category.WEAPON:
                 best["coco knife"] = max(best["coco knife"], f.score)
-        weapons = [f for f in objects_det.detect(pixels, people) if f.category is Category.WEAPON]
-        for suffix, found in (("", weapons), (", second look", looker.second_look(pixels, weapons))):
+        weapons, _ = objects_det.weapons_and_vests(pixels, people)
+        for suffix, found in (("", weapons), (", second look", objects_det.second_look(pixels, weapons))):
             for f in found:
                 key = ("objects knife" if f.label == "knife" else "objects firearm") + suffix
                 best[key] = max(best[key], f.score)
