@@ -71,9 +71,14 @@ def load_head(entry: str, manifest: Path = MANIFEST) -> LogisticHead:
     return LogisticHead.from_file(path)
 
 
-def crops_of(image: RGBImage, boxes: Sequence[Box], work_side: int) -> list[RGBImage]:
-    """The boxes (photo pixels) cut from a copy of `image` at most `work_side` pixels on its long side."""
-    small, k = fit(image, work_side)
+#: How a photo is shrunk before crops are cut from it: `sharesafe.resize.fit` or `fit_cheap`.
+Shrink = Callable[[RGBImage, int], tuple[RGBImage, float]]
+
+
+def crops_of(image: RGBImage, boxes: Sequence[Box], work_side: int, shrink: Shrink = fit) -> list[RGBImage]:
+    """The boxes (photo pixels) cut from a copy of `image` at most `work_side` pixels on its long side
+    (`fit_cheap` as `shrink`: the scan's shared halving where it is close enough)."""
+    small, k = shrink(image, work_side)
     sh, sw = small.shape[:2]
     out = []
     for b in boxes:
@@ -92,9 +97,9 @@ def part_features(crops: Sequence[RGBImage], parts: Sequence[str]) -> npt.NDArra
 
 
 def probabilities(
-    head: LogisticHead, image: RGBImage, boxes: Sequence[Box], work_side: int
+    head: LogisticHead, image: RGBImage, boxes: Sequence[Box], work_side: int, shrink: Shrink = fit
 ) -> npt.NDArray[np.float64]:
     """P(positive class) for each box."""
     if not boxes:
         return np.zeros(0)
-    return head.probability(part_features(crops_of(image, boxes, work_side), head.parts))
+    return head.probability(part_features(crops_of(image, boxes, work_side, shrink), head.parts))

@@ -44,6 +44,7 @@ from detectors.yolo import ClassMap, ClassTarget, YoloDetector
 from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.findings import merge
 from sharesafe.geometry import is_on
+from sharesafe.resize import fit_cheap
 from sharesafe.types import Box, Category, Finding
 
 ENTRY = "objects"
@@ -59,7 +60,8 @@ FLOORS: dict[str, float] = {"knife": 0.2, "hivis_vest": 0.25}
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
 WEAPON_PAD = 0.10
-#: The second look's head (models/manifest.toml entry) and the side of the photo copy it cuts from.
+#: The second look's head (models/manifest.toml entry) and the side of the photo copy it cuts from
+#: (on a 4032 px photo the scan's shared 2016 px halving, not a copy of its own).
 CHECK_ENTRY = "weapon_check_head"
 CHECK_SIDE = 2048
 #: Boxes the model scores at least this are kept whatever the second look says (set a priori: the
@@ -191,7 +193,7 @@ class ObjectsDetector(YoloDetector):
         """The weapon boxes the second look keeps (all of them without a head), each with its verdict."""
         if self.check is None or not weapons:
             return weapons
-        looks = probabilities(self.check, image, [w.box for w in weapons], CHECK_SIDE)
+        looks = probabilities(self.check, image, [w.box for w in weapons], CHECK_SIDE, fit_cheap)
         return [
             replace(w, extra={**w.extra, "second_look": round(float(p), 3)})
             for w, p in zip(weapons, looks, strict=True)
