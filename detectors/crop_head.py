@@ -3,8 +3,9 @@ for `police_vehicle`): the JSON file `models/crop_head.py` fits, checked against
 
 Crops are cut from one shared downscaled copy of the photo and embedded by the backbone that `hints`
 and the force kit already use (L2-normalised 1280-d pooled features); the head turns an embedding into
-P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale. A
-head may look at more than the whole crop (`parts`, e.g. the whole vehicle and its top half, where
+P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale (a
+logistic regression), or with one hidden ReLU layer between (`hidden_weights`, `hidden_bias`: a small
+MLP, where the logistic regression let too many look-alikes through). A head may look at more than the whole crop (`parts`, e.g. the whole vehicle and its top half, where
 light bars and roof markings are): their embeddings are concatenated in the head's order.
 """
 
@@ -36,8 +37,9 @@ def _top(crop: RGBImage) -> RGBImage:
 PARTS: dict[str, Callable[[RGBImage], RGBImage]] = {"whole": lambda crop: crop, "top": _top}
 
 
-class LogisticHead:
-    """w . f + b -> sigmoid over an L2-normalised embedding `f` (standardised by the stored mean/scale)."""
+class CropHead:
+    """w . h + b -> sigmoid over an L2-normalised embedding `f` standardised by the stored mean/scale:
+    h is the standardised `f` itself (logistic regression) or relu(W1 . f + b1) (one hidden layer)."""
 
     def __init__(self, data: dict[str, Any]) -> None:
         self.weights = np.asarray(data["weights"], dtype=np.float64)
@@ -52,23 +54,37 @@ class LogisticHead:
         if unknown or not self.parts:
             raise ValueError(f"crop head: unknown crop parts {unknown or self.parts}")
         dim = backbone.EMBED_DIM * len(self.parts)
-        if not (self.weights.shape == self.mean.shape == self.scale.shape == (dim,)):
-            raise ValueError(f"crop head: expected {dim}-d weights, mean and scale")
+        if not (self.mean.shape == self.scale.shape == (dim,)):
+            raise ValueError(f"crop head: expected {dim}-d mean and scale")
+        self.hidden_weights: npt.NDArray[np.float64] | None = None
+        self.hidden_bias: npt.NDArray[np.float64] | None = None
+        width = dim
+        if "hidden_weights" in data:
+            self.hidden_weights = np.asarray(data["hidden_weights"], dtype=np.float64)
+            self.hidden_bias = np.asarray(data["hidden_bias"], dtype=np.float64)
+            width = self.hidden_bias.shape[0] if self.hidden_bias.ndim == 1 else -1
+            if width < 1 or self.hidden_weights.shape != (dim, width):
+                raise ValueError(f"crop head: expected a {dim} x n hidden layer and n biases")
+        if self.weights.shape != (width,):
+            raise ValueError(f"crop head: expected {width}-d output weights")
 
     @classmethod
-    def from_file(cls, path: Path) -> LogisticHead:
+    def from_file(cls, path: Path) -> CropHead:
         return cls(json.loads(path.read_text(encoding="utf-8")))
 
     def probability(self, features: npt.NDArray[np.float32]) -> npt.NDArray[np.float64]:
-        z = ((np.asarray(features, dtype=np.float64) - self.mean) / self.scale) @ self.weights + self.bias
+        h = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+        if self.hidden_weights is not None and self.hidden_bias is not None:
+            h = np.maximum(h @ self.hidden_weights + self.hidden_bias, 0.0)
+        z = h @ self.weights + self.bias
         return 1.0 / (1.0 + np.exp(-np.clip(z, -50, 50)))
 
 
-def load_head(entry: str, manifest: Path = MANIFEST) -> LogisticHead:
+def load_head(entry: str, manifest: Path = MANIFEST) -> CropHead:
     """The head a manifest entry names, after its sha256 check (raises WeightsIntegrityError)."""
     path, meta = shipped_file(entry, manifest)
     verify_sha256(path, str(meta["sha256"]))
-    return LogisticHead.from_file(path)
+    return CropHead.from_file(path)
 
 
 #: How a photo is shrunk before crops are cut from it: `sharesafe.resize.fit` or `fit_cheap`.
@@ -97,7 +113,7 @@ def part_features(crops: Sequence[RGBImage], parts: Sequence[str]) -> npt.NDArra
 
 
 def probabilities(
-    head: LogisticHead, image: RGBImage, boxes: Sequence[Box], work_side: int, shrink: Shrink = fit
+    head: CropHead, image: RGBImage, boxes: Sequence[Box], work_side: int, shrink: Shrink = fit
 ) -> npt.NDArray[np.float64]:
     """P(positive class) for each box."""
     if not boxes:

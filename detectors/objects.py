@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from detectors import backbone, model_manifest, regions
-from detectors.crop_head import LogisticHead, load_head, probabilities
+from detectors.crop_head import CropHead, load_head, probabilities
 from detectors.model_manifest import (
     MANIFEST,
     MODELS_DIR,
@@ -119,7 +119,7 @@ class ObjectsDetector(YoloDetector):
     all_classes_mapped: bool = True
     #: The manifest holding the second look's head (None: no second look, every box is reported).
     check_manifest: Path | None = None
-    check: LogisticHead | None = None
+    check: CropHead | None = None
 
     def load(self) -> None:
         super().load()

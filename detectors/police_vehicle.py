@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from detectors import backbone, livery
-from detectors.crop_head import LogisticHead, crops_of, load_head, probabilities
+from detectors.crop_head import CropHead, crops_of, load_head, probabilities
 from detectors.model_manifest import MANIFEST, entry_version
 from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
@@ -139,7 +139,7 @@ class PoliceVehicleDetector:
         """`manifest=None`: the rules alone, without the learned head."""
         self.manifest = manifest
         self._threshold = threshold
-        self.head: LogisticHead | None = None
+        self.head: CropHead | None = None
         if manifest is None:
             self.info = ModelInfo(
                 model="livery, light-bar and marking rules over the scan's vehicle boxes",

@@ -21,7 +21,7 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors import backbone
-from detectors.crop_head import LogisticHead, load_head, probabilities
+from detectors.crop_head import CropHead, load_head, probabilities
 from detectors.model_manifest import MANIFEST, entry_version
 from detectors.model_manifest import entry as manifest_entry
 from sharesafe.detector import ModelInfo, RGBImage
@@ -45,7 +45,7 @@ class UniformDetector:
     def __init__(self, manifest: Path = MANIFEST, threshold: float | None = None) -> None:
         self.manifest = manifest
         self._threshold = threshold
-        self.head: LogisticHead | None = None
+        self.head: CropHead | None = None
         entry = manifest_entry(ENTRY, manifest)
         self.info = ModelInfo(
             model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 person-crop embeddings",

@@ -1,13 +1,15 @@
-"""A logistic-regression head on EfficientNet-Lite0 embeddings of labelled crops: what every crop head
-ShareSafe trains (`uniform_head`, `police_vehicle_head`) has in common.
+"""A head on EfficientNet-Lite0 embeddings of labelled crops: what every crop head ShareSafe trains
+(`uniform_head`, `police_vehicle_head`, `weapon_check_head`) has in common.
 
 The data folder holds crops.csv (one row per crop: set, crop path relative to the folder, source photo,
 box, label) as the staging scripts write it. Every crop is embedded once with the app's own backbone
-(cached in <data>/features_lite0.npz) and an L2-regularised logistic regression with balanced class
-weights is fitted (numpy, full-batch gradient descent). Scores are 5-fold cross-validated with the crops
-of one source photo kept in one fold; the threshold is the highest that keeps the out-of-fold recall of
-the positive class at the target (privacy over-redacts). `train` writes the head (JSON) and its
-[[model]] entry in models/manifest.toml (sha256, sources, command, scores).
+(cached in <data>/features_lite0.npz) and a head with balanced class weights is fitted in numpy: an
+L2-regularised logistic regression (full-batch gradient descent), or with `--hidden N` one hidden ReLU
+layer of N units (full-batch Adam from a seeded start, L2 on both layers; deterministic). Scores are
+5-fold cross-validated with the crops of one source photo kept in one fold; the threshold is the
+highest that keeps the out-of-fold recall of the positive class at the target (privacy over-redacts).
+`train` writes the head (JSON, read by detectors/crop_head.py) and its [[model]] entry in
+models/manifest.toml (sha256, sources, command, scores).
 
 No evaluation set is read here: the independent sets are only scored by scripts/eval_scene.py.
 """
@@ -123,6 +125,56 @@ def fit(
     return w, b
 
 
+#: One fitted head: (hidden weights, hidden biases) or None for a logistic regression, then the output
+#: weights and bias.
+Fitted = tuple[tuple[np.ndarray, np.ndarray] | None, np.ndarray, float]
+
+
+def fit_hidden(
+    x: np.ndarray, y: np.ndarray, l2: float, hidden: int, steps: int = 500, lr: float = 1e-3, seed: int = 0
+) -> Fitted:
+    """Balanced-weight binary cross-entropy on one hidden ReLU layer of `hidden` units, L2 on both layers,
+    full-batch Adam from a seeded He start (x already standardised): deterministic for given data."""
+    n, d = x.shape
+    pos = max(int(y.sum()), 1)
+    sw = np.where(y == 1, n / (2 * pos), n / (2 * max(n - pos, 1)))
+    rng = np.random.default_rng(seed)
+    params = [
+        rng.normal(0.0, np.sqrt(2.0 / d), (d, hidden)),
+        np.zeros(hidden),
+        rng.normal(0.0, np.sqrt(1.0 / hidden), hidden),
+        np.zeros(1),
+    ]
+    m1 = [np.zeros_like(q) for q in params]
+    m2 = [np.zeros_like(q) for q in params]
+    for t in range(1, steps + 1):
+        w1, b1, w2, b2 = params
+        h = np.maximum(x @ w1 + b1, 0.0)
+        p = 1.0 / (1.0 + np.exp(-np.clip(h @ w2 + b2[0], -50, 50)))
+        gz = sw * (p - y) / n
+        gh = np.outer(gz, w2) * (h > 0)
+        grads = [x.T @ gh + l2 * w1, gh.sum(axis=0), h.T @ gz + l2 * w2, np.array([gz.sum()])]
+        for i, g in enumerate(grads):
+            m1[i] = 0.9 * m1[i] + 0.1 * g
+            m2[i] = 0.999 * m2[i] + 0.001 * g * g
+            params[i] = params[i] - lr * (m1[i] / (1 - 0.9**t)) / (np.sqrt(m2[i] / (1 - 0.999**t)) + 1e-8)
+    return (params[0], params[1]), params[2], float(params[3][0])
+
+
+def fit_head(x: np.ndarray, y: np.ndarray, l2: float, hidden: int) -> Fitted:
+    """A logistic regression (`hidden` 0) or a one-hidden-layer head, on standardised x."""
+    if hidden <= 0:
+        w, b = fit(x, y, l2)
+        return None, w, b
+    return fit_hidden(x, y, l2, hidden)
+
+
+def predict(head: Fitted, x: np.ndarray) -> np.ndarray:
+    layer, w, b = head
+    h = x if layer is None else np.maximum(x @ layer[0] + layer[1], 0.0)
+    return 1.0 / (1.0 + np.exp(-np.clip(h @ w + b, -50, 50)))
+
+
 def standardise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     mean = x.mean(axis=0)
     scale = x.std(axis=0) + 1e-6
@@ -137,14 +189,15 @@ def folds(groups: list[str], k: int, seed: int = 0) -> np.ndarray:
     return np.array([fold_of[g] for g in groups])
 
 
-def out_of_fold(x: np.ndarray, y: np.ndarray, groups: list[str], l2: float, k: int = 5) -> np.ndarray:
+def out_of_fold(
+    x: np.ndarray, y: np.ndarray, groups: list[str], l2: float, k: int = 5, hidden: int = 0
+) -> np.ndarray:
     fid = folds(groups, k)
     p = np.zeros(len(y))
     for f in range(k):
         tr, te = fid != f, fid == f
         mean, scale = standardise(x[tr])
-        w, b = fit((x[tr] - mean) / scale, y[tr], l2)
-        p[te] = 1.0 / (1.0 + np.exp(-np.clip(((x[te] - mean) / scale) @ w + b, -50, 50)))
+        p[te] = predict(fit_head((x[tr] - mean) / scale, y[tr], l2, hidden), (x[te] - mean) / scale)
     return p
 
 
@@ -209,6 +262,9 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
     ap.add_argument("--l2", type=float, default=0.05)
     ap.add_argument("--target-recall", type=float, default=0.9)
     ap.add_argument(
+        "--hidden", type=int, default=0, help="units of one hidden ReLU layer (0: logistic regression)"
+    )
+    ap.add_argument(
         "--target-false-rate",
         type=float,
         default=None,
@@ -226,20 +282,25 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
     print(f"{len(rows)} crops: {int(y.sum())} {spec.positive}, {int((1 - y).sum())} {spec.negative}")
 
     for l2 in sorted({args.l2, 0.01, 0.2}):
-        p = out_of_fold(x, y, groups, l2)
+        p = out_of_fold(x, y, groups, l2, hidden=args.hidden)
         t = choose_threshold(p, y, args.target_recall, args.target_false_rate)
         print(f"l2={l2}: out-of-fold {scores_at(p, y, t, sets, spec)}")
-    p = out_of_fold(x, y, groups, args.l2)
+    p = out_of_fold(x, y, groups, args.l2, hidden=args.hidden)
     t = choose_threshold(p, y, args.target_recall, args.target_false_rate)
     cv = scores_at(p, y, t, sets, spec)
     np.save(args.data / f"{spec.entry}_out_of_fold.npy", p)  # for looking at the worst crops afterwards
 
     mean, scale = standardise(x)
-    w, b = fit((x - mean) / scale, y, args.l2)
-    head = {
+    layer, w, b = fit_head((x - mean) / scale, y, args.l2, args.hidden)
+    head: dict[str, Any] = {
         "classes": [spec.negative, spec.positive],
         "embedding": EMBEDDING,
         "parts": list(spec.parts),
+    }
+    if layer is not None:
+        head["hidden_weights"] = [[round(float(v), 6) for v in row] for row in layer[0]]
+        head["hidden_bias"] = [round(float(v), 6) for v in layer[1]]
+    head |= {
         "weights": [round(float(v), 7) for v in w],
         "bias": round(b, 7),
         "mean": [round(float(v), 7) for v in mean],
@@ -267,6 +328,7 @@ def train(spec: HeadSpec, argv: list[str] | None = None, doc: str | None = None)
         "training_command = "
         + toml_str(
             f"{spec.command}; python models/{script} --data DATA --l2 {args.l2} "
+            + (f"--hidden {args.hidden} " if args.hidden else "")
             + (
                 f"--target-recall {args.target_recall}"
                 if args.target_false_rate is None

@@ -24,7 +24,7 @@ def test_two_part_head_reads_whole_then_top(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr(backbone, "get_backbone", lambda: fake)
     weights = [0.0] * (2 * D)
     weights[D] = 12.0  # only the top part's brightness counts
-    head = crop_head.LogisticHead(
+    head = crop_head.CropHead(
         {
             "weights": weights,
             "bias": -6.0,
@@ -45,6 +45,37 @@ def test_two_part_head_reads_whole_then_top(monkeypatch: pytest.MonkeyPatch) -> 
 def test_unknown_parts_and_wrong_sizes_are_refused() -> None:
     base = fake_heads.head(0.0)
     with pytest.raises(ValueError, match="unknown crop parts"):
-        crop_head.LogisticHead({**base, "parts": ["wheels"]})
+        crop_head.CropHead({**base, "parts": ["wheels"]})
     with pytest.raises(ValueError, match=str(2 * D)):
-        crop_head.LogisticHead({**base, "parts": ["whole", "top"]})
+        crop_head.CropHead({**base, "parts": ["whole", "top"]})
+
+
+def test_hidden_layer_head_is_relu_then_logistic() -> None:
+    # two hidden units: one passes feature 0, one its negation; only the second reaches the output
+    hidden = np.zeros((D, 2))
+    hidden[0, 0], hidden[0, 1] = 1.0, -1.0
+    head = crop_head.CropHead(
+        {
+            "hidden_weights": hidden.tolist(),
+            "hidden_bias": [0.0, 0.0],
+            "weights": [0.0, 4.0],
+            "bias": -2.0,
+            "mean": [0.0] * D,
+            "scale": [1.0] * D,
+            "threshold": 0.5,
+        }
+    )
+    f = np.zeros((3, D), np.float32)
+    f[0, 0], f[1, 0], f[2, 0] = 2.0, -2.0, -0.1
+    p = head.probability(f)
+    assert p[0] == pytest.approx(1 / (1 + np.exp(2.0)))  # relu cut the negated unit to 0
+    assert p[1] == pytest.approx(1 / (1 + np.exp(-6.0)))
+    assert p[0] < p[2] < p[1]
+
+
+def test_hidden_layer_of_the_wrong_shape_is_refused() -> None:
+    base = fake_heads.head(0.0)
+    with pytest.raises(ValueError, match="hidden layer"):
+        crop_head.CropHead({**base, "hidden_weights": [[0.0] * 3] * D, "hidden_bias": [0.0, 0.0]})
+    with pytest.raises(ValueError, match="3-d output"):
+        crop_head.CropHead({**base, "hidden_weights": [[0.0] * 3] * D, "hidden_bias": [0.0] * 3})

@@ -241,7 +241,7 @@ def test_a_model_class_the_manifest_does_not_list_refuses_to_load() -> None:
 
 def test_second_look_drops_unsure_boxes_the_head_calls_no_weapon(monkeypatch: pytest.MonkeyPatch) -> None:
     from detectors import backbone
-    from detectors.crop_head import LogisticHead
+    from detectors.crop_head import CropHead
 
     from . import fake_heads
 
@@ -254,7 +254,7 @@ def test_second_look_drops_unsure_boxes_the_head_calls_no_weapon(monkeypatch: py
         (0, 0.7, (300.0, 100.0, 360.0, 160.0)),  # dark but sure (>= SURE): kept
     ]
     det = FakeObjects(raw)
-    det.check = LogisticHead(fake_heads.head(bias=-5.0, threshold=0.5, w0=10.0))
+    det.check = CropHead(fake_heads.head(bias=-5.0, threshold=0.5, w0=10.0))
     found = det.detect(image, [])
     kept = sorted((f.box.x1, f.score) for f in found)
     assert len(kept) == 2 and kept[0][0] < 80 and kept[1][0] > 250  # the bright box and the sure one

@@ -22,7 +22,7 @@ def _manifest(tmp_path: Path, head: dict[str, object], sha: str | None = None) -
 
 
 def test_head_probability_is_the_logistic_of_the_standardised_dot_product() -> None:
-    head = crop_head.LogisticHead({**_head(-1.0, w0=4.0), "mean": [0.5] * D, "scale": [0.25] * D})
+    head = crop_head.CropHead({**_head(-1.0, w0=4.0), "mean": [0.5] * D, "scale": [0.25] * D})
     f = np.zeros((2, D), np.float32)
     f[0, :] = 0.5
     f[1, 0] = 1.0  # (1.0 - 0.5) / 0.25 = 2 -> 4 * 2 - 1 = 7; the other dims give (0 - .5)/.25 * 0 = 0
@@ -33,7 +33,7 @@ def test_head_probability_is_the_logistic_of_the_standardised_dot_product() -> N
 
 def test_head_of_the_wrong_size_is_refused() -> None:
     with pytest.raises(ValueError, match="1280"):
-        crop_head.LogisticHead({**_head(0.0), "weights": [0.0] * 10})
+        crop_head.CropHead({**_head(0.0), "weights": [0.0] * 10})
 
 
 def test_a_head_that_does_not_match_the_manifest_is_refused(tmp_path: Path) -> None:
