@@ -49,13 +49,13 @@ from sharesafe.types import Box, Category, Finding
 
 ENTRY = "objects"
 
-#: The model's score threshold (firearms). Privacy over-redacts: with the second look, 0.15 for
-#: firearms and 0.2 for knives flag as many of our own weapon-free photos as 0.25 did without it
-#: (57 against 58 of 473) and more weapons (guns 118 -> 130 of 147, knives 79 -> 83 of 99): chosen
-#: on our own held-out photos (docs/detectors.md, objects), not on the eval sets.
+#: The model's score threshold (firearms and knives). Privacy over-redacts: with the second look,
+#: 0.15 flags as many of our own weapon-free photos as 0.25 did without it (57 against 58 of 473)
+#: and more weapons (guns 118 -> 130 of 147, knives 79 -> 86 of 99): chosen on our own held-out
+#: photos (docs/detectors.md, objects), not on the eval sets.
 CONF = 0.15
 #: Per-class thresholds above CONF (a class not named here reports from CONF).
-FLOORS: dict[str, float] = {"knife": 0.2, "hivis_vest": 0.25}
+FLOORS: dict[str, float] = {"hivis_vest": 0.25}
 #: A person is "possibly in uniform" when at least this share of a vest box lies inside the person box.
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).

@@ -36,7 +36,7 @@ SOURCES = (
 #: The shipped thresholds of each source (a photo is flagged when any source reaches its own).
 SHIPPED = {
     "objects firearm": objects.CONF,
-    "objects knife": objects.FLOORS["knife"],
+    "objects knife": objects.FLOORS.get("knife", objects.CONF),
     "hints weapon": 0.05,
     "coco knife": 0.2,
 }

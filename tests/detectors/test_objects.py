@@ -280,8 +280,9 @@ def test_second_look_is_on_only_where_the_manifest_has_its_head(tmp_path: Path) 
 def test_per_class_thresholds_over_the_model_threshold() -> None:
     cmap = objects.class_map_for(["firearm", "knife", "hivis_vest"], objects.FLOORS)
     assert cmap["firearm"].min_score is None  # reports from objects.CONF
-    assert cmap["knife"].min_score == objects.FLOORS["knife"] > objects.CONF
-    assert cmap["hivis_vest"].min_score == 0.25
+    assert cmap["knife"].min_score is None
+    assert cmap["hivis_vest"].min_score == objects.FLOORS["hivis_vest"] == 0.25 > objects.CONF
+    assert objects.class_map_for(["knife"], {"knife": 0.3})["knife"].min_score == 0.3
     assert all(t.min_score is None for t in objects.class_map_for(["firearm", "knife"]).values())
     raw = [(0, 0.18, (5.0, 5.0, 40.0, 30.0)), (1, 0.18, (60.0, 60.0, 90.0, 80.0))]  # under the vest floor
     det = FakeObjects(raw)
