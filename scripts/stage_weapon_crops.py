@@ -111,7 +111,7 @@ def label_candidate(box: Box, truths: Sequence[Box]) -> str | None:
     return None
 
 
-def _save(
+def save_crops(
     pixels: np.ndarray, boxes: Sequence[tuple[Box, str]], out: Path, set_name: str, stem: str
 ) -> list[dict[str, str]]:
     from PIL import Image
@@ -138,7 +138,7 @@ def _save(
     return rows
 
 
-def _spec(text: str) -> tuple[str, str]:
+def name_spec(text: str) -> tuple[str, str]:
     name, sep, rest = text.partition("=")
     if not sep or not name or not rest:
         raise argparse.ArgumentTypeError(f"expected NAME=PATH, got {text!r}")
@@ -148,12 +148,12 @@ def _spec(text: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--yolo", type=_spec, action="append", default=[], help="NAME=IMAGES[:CLASS,...]")
+    ap.add_argument("--yolo", type=name_spec, action="append", default=[], help="NAME=IMAGES[:CLASS,...]")
     ap.add_argument(
-        "--photos", type=_spec, action="append", default=[], help="NAME=DIR of weapon-free photos"
+        "--photos", type=name_spec, action="append", default=[], help="NAME=DIR of weapon-free photos"
     )
     ap.add_argument(
-        "--cap", type=_spec, action="append", default=[], help="NAME=N photos at most (seeded sample)"
+        "--cap", type=name_spec, action="append", default=[], help="NAME=N photos at most (seeded sample)"
     )
     ap.add_argument("--conf", type=float, default=0.15)
     ap.add_argument("--seed", type=int, default=0)
@@ -207,7 +207,7 @@ def main(argv: list[str] | None = None) -> int:
             found = [f.box for f in run_detectors(pixels, dets) if f.category is Category.WEAPON]
             boxes = [(b, lab) for b in found if (lab := label_candidate(b, truths)) is not None]
             boxes += [(t.padded(TRUTH_PAD, w, h, minimum=2), "weapon") for t in truths]
-            new = _save(pixels, boxes, args.out, name, path.stem)
+            new = save_crops(pixels, boxes, args.out, name, path.stem)
             for r in new:
                 counts[r["label"]] += 1
             rows += new
