@@ -1,12 +1,15 @@
 """A learned head over EfficientNet-Lite0 embeddings of crops (person crops for `uniform`, vehicle crops
-for `police_vehicle`): the JSON file `models/crop_head.py` fits, checked against its manifest sha256.
+for `police_vehicle`, weapon boxes for `objects`' second look, windows over people for `held_phones`):
+the JSON file `models/crop_head.py` fits, checked against its manifest sha256.
 
 Crops are cut from one shared downscaled copy of the photo and embedded by the backbone that `hints`
 and the force kit already use (L2-normalised 1280-d pooled features); the head turns an embedding into
 P(positive class) by w . f + b -> sigmoid, over features standardised by the stored mean and scale (a
-logistic regression), or with one hidden ReLU layer between (`hidden_weights`, `hidden_bias`: a small
-MLP, where the logistic regression let too many look-alikes through). A head may look at more than the whole crop (`parts`, e.g. the whole vehicle and its top half, where
-light bars and roof markings are): their embeddings are concatenated in the head's order.
+logistic regression), or with one hidden ReLU layer between (`hidden_weights`, `hidden_bias`; every
+shipped head is a logistic regression so far: a hidden-layer weapon head was measured and not kept,
+models/README.md). A head may look at more than the whole crop (`parts`, e.g. the whole vehicle and
+its top half, where light bars and roof markings are): their embeddings are concatenated in the head's
+order.
 """
 
 from __future__ import annotations

@@ -42,8 +42,8 @@ PERSONS = 2
 #: that windows cover.
 SCALES = (0.3, 0.5)
 UPPER_SHARE = 0.85
-#: Windows are never smaller than this (photo pixels); at most this many a person (the smaller
-#: scale is dropped first for a person who would need more).
+#: Windows are never smaller than this (photo pixels). A person who would need more than
+#: `MAX_WINDOWS` windows of the smaller scale (a close-up) gets only the larger ones (at most 9).
 MIN_SIDE = 32.0
 MAX_WINDOWS = 24
 #: Windows overlapping a better-scored reported window by more than this are not reported again.

@@ -1,5 +1,5 @@
 """A head on EfficientNet-Lite0 embeddings of labelled crops: what every crop head ShareSafe trains
-(`uniform_head`, `police_vehicle_head`, `weapon_check_head`) has in common.
+(`uniform_head`, `police_vehicle_head`, `weapon_check_head`, `held_phone_head`) has in common.
 
 The data folder holds crops.csv (one row per crop: set, crop path relative to the folder, source photo,
 box, label) as the staging scripts write it. Every crop is embedded once with the app's own backbone
