@@ -23,8 +23,9 @@ import numpy as np
 import numpy.typing as npt
 
 from detectors import backbone
-from detectors.model_manifest import MANIFEST, shipped_file, verify_sha256
-from sharesafe.detector import RGBImage
+from detectors.model_manifest import MANIFEST, entry_version, shipped_file, verify_sha256
+from detectors.model_manifest import entry as manifest_entry
+from sharesafe.detector import ModelInfo, RGBImage
 from sharesafe.resize import fit
 from sharesafe.types import Box
 
@@ -122,3 +123,45 @@ def probabilities(
     if not boxes:
         return np.zeros(0)
     return head.probability(part_features(crops_of(image, boxes, work_side, shrink), head.parts))
+
+
+class HeadDetector:
+    """What a detector that judges crops with one head shares: the head its manifest entry names
+    (loaded and sha256-checked on first use, with the backbone), its threshold (the head's own unless
+    one is given), and the model line `sharesafe detectors` shows."""
+
+    #: The manifest entry of the head, set by each detector class.
+    entry: str = ""
+
+    def __init__(self, manifest: Path, threshold: float | None, looks_at: str, trained_by: str) -> None:
+        self.manifest = manifest
+        self._threshold = threshold
+        self.head: CropHead | None = None
+        meta = manifest_entry(self.entry, manifest)
+        self.info = ModelInfo(
+            model=f"models/{meta['file']} (logistic head) on EfficientNet-Lite0 embeddings of {looks_at}",
+            licence=str(meta.get("licence", "")),
+            version=entry_version(meta),
+            source=f"trained by {trained_by} (see models/manifest.toml)",
+        )
+
+    def load(self) -> None:
+        if self.head is None:
+            self.head = load_head(self.entry, self.manifest)
+            backbone.get_backbone().load()
+
+    @property
+    def threshold(self) -> float:
+        self.load()
+        assert self.head is not None
+        return self.head.threshold if self._threshold is None else self._threshold
+
+    def head_scores(
+        self, image: RGBImage, boxes: Sequence[Box], work_side: int, shrink: Shrink = fit
+    ) -> npt.NDArray[np.float64]:
+        """P(positive class) for each box (photo pixels)."""
+        self.load()
+        assert self.head is not None
+        if not boxes:
+            return np.zeros(0)
+        return probabilities(self.head, image, boxes, work_side, shrink)

@@ -25,12 +25,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from detectors import backbone, coco
+from detectors import coco
 from detectors._onnx import nms
-from detectors.crop_head import CropHead, load_head, probabilities
-from detectors.model_manifest import MANIFEST, entry_version
-from detectors.model_manifest import entry as manifest_entry
-from sharesafe.detector import ModelInfo, RGBImage
+from detectors.crop_head import HeadDetector
+from detectors.model_manifest import MANIFEST
+from sharesafe.detector import RGBImage
 from sharesafe.resize import fit_cheap
 from sharesafe.types import Box, Category, Finding
 
@@ -96,35 +95,23 @@ def people_of(image: RGBImage) -> list[XYXY]:
     return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))[:PERSONS]
 
 
-class HeldPhoneDetector:
+class HeldPhoneDetector(HeadDetector):
     name = "held_phones"
     categories = frozenset({Category.SCREEN})
     context_categories: frozenset[Category] = frozenset()
+    entry = ENTRY
 
     def __init__(self, manifest: Path = MANIFEST, threshold: float | None = None) -> None:
-        self.manifest = manifest
-        self._threshold = threshold
-        self.head: CropHead | None = None
-        entry = manifest_entry(ENTRY, manifest)
-        self.info = ModelInfo(
-            model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 embeddings of windows over "
-            "each person of the COCO YOLOv8n pass",
-            licence=str(entry.get("licence", "")),
-            version=entry_version(entry),
-            source="trained by models/train_held_phone.py (see models/manifest.toml)",
+        super().__init__(
+            manifest,
+            threshold,
+            "windows over each person of the COCO YOLOv8n pass",
+            "models/train_held_phone.py",
         )
 
     def load(self) -> None:
-        if self.head is None:
-            self.head = load_head(ENTRY, self.manifest)
-            backbone.get_backbone().load()
-            coco.shared_model().load()
-
-    @property
-    def threshold(self) -> float:
-        self.load()
-        assert self.head is not None
-        return self.head.threshold if self._threshold is None else self._threshold
+        super().load()
+        coco.shared_model().load()
 
     def windows(self, image: RGBImage) -> list[Box]:
         h, w = int(image.shape[0]), int(image.shape[1])
@@ -132,11 +119,7 @@ class HeldPhoneDetector:
 
     def scores(self, image: RGBImage, boxes: Sequence[Box]) -> npt.NDArray[np.float64]:
         """P(a phone in a hand) for each window (photo pixels)."""
-        self.load()
-        assert self.head is not None
-        if not boxes:
-            return np.zeros(0)
-        return probabilities(self.head, image, boxes, WORK_SIDE, shrink=fit_cheap)
+        return self.head_scores(image, boxes, WORK_SIDE, fit_cheap)
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         self.load()

@@ -20,11 +20,9 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from detectors import backbone
-from detectors.crop_head import CropHead, load_head, probabilities
-from detectors.model_manifest import MANIFEST, entry_version
-from detectors.model_manifest import entry as manifest_entry
-from sharesafe.detector import ModelInfo, RGBImage
+from detectors.crop_head import HeadDetector
+from detectors.model_manifest import MANIFEST
+from sharesafe.detector import RGBImage
 from sharesafe.types import Box, Category, Finding
 
 ENTRY = "uniform_head"
@@ -38,32 +36,13 @@ MAX_PERSONS = 12
 WORK_SIDE = 1344
 
 
-class UniformDetector:
+class UniformDetector(HeadDetector):
     name = "uniform"
     categories = frozenset({Category.UNIFORM})
+    entry = ENTRY
 
     def __init__(self, manifest: Path = MANIFEST, threshold: float | None = None) -> None:
-        self.manifest = manifest
-        self._threshold = threshold
-        self.head: CropHead | None = None
-        entry = manifest_entry(ENTRY, manifest)
-        self.info = ModelInfo(
-            model=f"models/{entry['file']} (logistic head) on EfficientNet-Lite0 person-crop embeddings",
-            licence=str(entry.get("licence", "")),
-            version=entry_version(entry),
-            source="trained by models/train_uniform.py (see models/manifest.toml)",
-        )
-
-    def load(self) -> None:
-        if self.head is None:
-            self.head = load_head(ENTRY, self.manifest)
-            backbone.get_backbone().load()
-
-    @property
-    def threshold(self) -> float:
-        self.load()
-        assert self.head is not None
-        return self.head.threshold if self._threshold is None else self._threshold
+        super().__init__(manifest, threshold, "person crops", "models/train_uniform.py")
 
     def people(self, image: RGBImage, context: Sequence[Finding]) -> list[Box]:
         h, w = image.shape[:2]
@@ -76,11 +55,7 @@ class UniformDetector:
 
     def scores(self, image: RGBImage, boxes: Sequence[Box]) -> npt.NDArray[np.float64]:
         """P(uniform) for each box (photo pixels)."""
-        self.load()
-        assert self.head is not None
-        if not boxes:
-            return np.zeros(0)
-        return probabilities(self.head, image, boxes, WORK_SIDE)
+        return self.head_scores(image, boxes, WORK_SIDE)
 
     def detect(self, image: RGBImage, context: Sequence[Finding] = ()) -> list[Finding]:
         boxes = self.people(image, context)
