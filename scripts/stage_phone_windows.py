@@ -40,14 +40,14 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT))
 
 from crop_head import read_crops, write_crops  # noqa: E402  (models/ is not a package)
-from stage_vehicle_crops import Guard, dhash_bytes  # noqa: E402  (scripts/ is on sys.path)
+from stage_vehicle_crops import Guard  # noqa: E402  (scripts/ is on sys.path)
 from stage_weapon_crops import (  # noqa: E402
     IMAGE_SUFFIXES,
     label_path,
     name_spec,
     one_per_photo,
     read_truths,
-    save_crops,
+    stage_photos,
 )
 
 from sharesafe.geometry import share_inside  # noqa: E402
@@ -111,9 +111,6 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--radius", type=int, default=10, help="dHash bits within which a photo is kept out")
     args = ap.parse_args(argv)
 
-    from sharesafe.errors import ShareSafeError
-    from sharesafe.image import load_image
-
     guard = Guard.of(args.radius, args.guard_git, args.guard)
     caps = {name: int(n) for name, n in args.cap}
     negatives = {name: int(n) for name, n in args.negatives}
@@ -131,41 +128,33 @@ def main(argv: list[str] | None = None) -> int:
         if name in done:
             print(f"{name}: already staged", file=sys.stderr)
             continue
-        photos = [
-            (p, wanted, labelled)
-            for folder, wanted, labelled in sources
-            for p in one_per_photo(q for q in folder.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
-        ]
+        kind: dict[Path, tuple[set[int] | None, bool]] = {}
+        for folder, wanted, labelled in sources:
+            for p in one_per_photo(q for q in folder.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES):
+                kind[p] = (wanted, labelled)
+        photos = list(kind)  # folder by folder, as given
         if name in caps and len(photos) > caps[name]:
-            photos = sorted(rng.sample(photos, caps[name]), key=lambda t: t[0])
+            photos = sorted(rng.sample(photos, caps[name]))
         counts = {"phone": 0, "other": 0, "guarded": 0, "unlabelled": 0}
-        for i, (path, wanted, labelled) in enumerate(photos):
-            if guard.near(dhash_bytes(path.read_bytes())):
-                counts["guarded"] += 1
-                continue
-            try:
-                pixels = load_image(path).pixels
-            except ShareSafeError as exc:
-                print(f"  skipped {path.name}: {exc}", file=sys.stderr)
-                continue
+
+        def crops_for(
+            path: Path,
+            pixels: np.ndarray,
+            name: str = name,
+            kind: dict[Path, tuple[set[int] | None, bool]] = kind,
+        ) -> list[tuple[Box, str]] | None:
+            wanted, labelled = kind[path]
             h, w = pixels.shape[:2]
             phones = read_truths(label_path(path), w, h, wanted) if labelled else []
             if labelled and not phones and name not in args.trust_empty:
-                counts["unlabelled"] += 1
-                continue
+                return None
             labelled_windows = [(b, lab) for b in windows_of(pixels) if (lab := label_window(b, phones))]
-            keep = [t for t in labelled_windows if t[1] == "phone"]
             others = [t for t in labelled_windows if t[1] == "other"]
             rng.shuffle(others)
-            keep += others[: negatives.get(name, NEGATIVES)]
-            new = save_crops(pixels, keep, args.out, name, path.stem)
-            for r in new:
-                counts[r["label"]] += 1
-            rows += new
-            if (i + 1) % 100 == 0:
-                print(f"  {name}: {i + 1}/{len(photos)} photos, {counts}", file=sys.stderr, flush=True)
+            return [t for t in labelled_windows if t[1] == "phone"] + others[: negatives.get(name, NEGATIVES)]
+
+        rows += stage_photos(name, photos, args.out, guard, crops_for, counts)
         write_crops(args.out, rows)
-        print(f"{name}: {len(photos)} photos -> {counts}", file=sys.stderr, flush=True)
     return 0
 
 

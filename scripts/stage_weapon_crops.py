@@ -28,7 +28,7 @@ from __future__ import annotations
 import argparse
 import random
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -138,6 +138,44 @@ def save_crops(
     return rows
 
 
+def stage_photos(
+    name: str,
+    photos: Sequence[Path],
+    out: Path,
+    guard: Guard,
+    crops_for: Callable[[Path, np.ndarray], list[tuple[Box, str]] | None],
+    counts: dict[str, int],
+) -> list[dict[str, str]]:
+    """Each photo of one set, unless the guard keeps it out or it does not load, cut into the labelled
+    crops `crops_for` gives (None: a photo without the labels it needs, counted `unlabelled`); the
+    new crops.csv rows. `counts` (per label, `guarded`, `unlabelled`) is updated and printed."""
+    from sharesafe.errors import ShareSafeError
+    from sharesafe.image import load_image
+
+    rows: list[dict[str, str]] = []
+    for i, path in enumerate(photos):
+        if guard.near(dhash_bytes(path.read_bytes())):
+            counts["guarded"] += 1
+            continue
+        try:
+            pixels = load_image(path).pixels
+        except ShareSafeError as exc:
+            print(f"  skipped {path.name}: {exc}", file=sys.stderr)
+            continue
+        boxes = crops_for(path, pixels)
+        if boxes is None:
+            counts["unlabelled"] += 1
+            continue
+        new = save_crops(pixels, boxes, out, name, path.stem)
+        for r in new:
+            counts[r["label"]] += 1
+        rows += new
+        if (i + 1) % 100 == 0:
+            print(f"  {name}: {i + 1}/{len(photos)} photos, {counts}", file=sys.stderr, flush=True)
+    print(f"{name}: {len(photos)} photos -> {counts}", file=sys.stderr, flush=True)
+    return rows
+
+
 def name_spec(text: str) -> tuple[str, str]:
     name, sep, rest = text.partition("=")
     if not sep or not name or not rest:
@@ -163,8 +201,6 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from detectors import objects, registry
-    from sharesafe.errors import ShareSafeError
-    from sharesafe.image import load_image
     from sharesafe.pipeline import run_detectors
     from sharesafe.types import Category
 
@@ -190,31 +226,20 @@ def main(argv: list[str] | None = None) -> int:
         if name in caps and len(photos) > caps[name]:
             photos = sorted(random.Random(args.seed).sample(photos, caps[name]))
         counts = {"weapon": 0, "other": 0, "guarded": 0, "unlabelled": 0}
-        for i, path in enumerate(photos):
-            if guard.near(dhash_bytes(path.read_bytes())):
-                counts["guarded"] += 1
-                continue
-            try:
-                pixels = load_image(path).pixels
-            except ShareSafeError as exc:
-                print(f"  skipped {path.name}: {exc}", file=sys.stderr)
-                continue
+
+        def crops_for(
+            path: Path, pixels: np.ndarray, wanted: set[int] | None = wanted, labelled: bool = labelled
+        ) -> list[tuple[Box, str]] | None:
             h, w = pixels.shape[:2]
             truths = read_truths(label_path(path), w, h, wanted) if labelled else []
             if labelled and not truths:
-                counts["unlabelled"] += 1
-                continue
+                return None
             found = [f.box for f in run_detectors(pixels, dets) if f.category is Category.WEAPON]
             boxes = [(b, lab) for b in found if (lab := label_candidate(b, truths)) is not None]
-            boxes += [(t.padded(TRUTH_PAD, w, h, minimum=2), "weapon") for t in truths]
-            new = save_crops(pixels, boxes, args.out, name, path.stem)
-            for r in new:
-                counts[r["label"]] += 1
-            rows += new
-            if (i + 1) % 100 == 0:
-                print(f"  {name}: {i + 1}/{len(photos)} photos, {counts}", file=sys.stderr, flush=True)
+            return boxes + [(t.padded(TRUTH_PAD, w, h, minimum=2), "weapon") for t in truths]
+
+        rows += stage_photos(name, photos, args.out, guard, crops_for, counts)
         write_crops(args.out, rows)
-        print(f"{name}: {len(photos)} photos -> {counts}", file=sys.stderr, flush=True)
     return 0
 
 
