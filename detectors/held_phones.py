@@ -127,7 +127,8 @@ class HeldPhoneDetector(HeadDetector):
         if not boxes:
             return []
         p = self.scores(image, boxes)
-        hot = [i for i in range(len(boxes)) if p[i] >= self.threshold]
+        threshold = self.threshold
+        hot = [i for i in range(len(boxes)) if p[i] >= threshold]
         if not hot:
             return []
         xyxy = np.array([[boxes[i].x1, boxes[i].y1, boxes[i].x2, boxes[i].y2] for i in hot], dtype=np.float64)
