@@ -10,6 +10,9 @@ crop, source photo, box, label). A set whose label is known for every person (e.
 workers: `civilian`) is labelled at once; the others are labelled by looking at contact sheets
 (`sheets`: numbered grids of 48 crops, <out>/sheets/<set>_<n>.png) and writing the numbers that show a
 police, military or security uniform into <out>/labels/<set>_<n>.txt (`labels` merges them into crops.csv).
+`guard` then marks `skip` every crop whose photo is within --radius bits (64-bit dHash) of an image in
+the given folders or git mirrors (the evaluation photos), so no evaluated photo is trained on; run it
+after `labels`, which would otherwise overwrite those marks.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "models"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from crop_head import read_crops, write_crops  # models/ is not a package: found through sys.path
 
@@ -115,6 +119,20 @@ def labels(args: argparse.Namespace) -> None:
         print(name, counts)
 
 
+def guard(args: argparse.Namespace) -> None:
+    from stage_vehicle_crops import Guard, dhash_bytes
+
+    out: Path = args.out
+    rows = read_crops(out)
+    near = Guard.of(args.radius, args.git, args.folder)
+    kept_out = {src for src in {r["source"] for r in rows} if near.near(dhash_bytes(Path(src).read_bytes()))}
+    for r in rows:
+        if r["source"] in kept_out:
+            r["label"] = "skip"
+    write_crops(out, rows)
+    print(f"{len(kept_out)} photos kept out: {sum(r['source'] in kept_out for r in rows)} crops marked skip")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -129,8 +147,13 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--out", type=Path, required=True)
     lab = sub.add_parser("labels")
     lab.add_argument("--out", type=Path, required=True)
+    gd = sub.add_parser("guard")
+    gd.add_argument("--out", type=Path, required=True)
+    gd.add_argument("--folder", type=Path, action="append", default=[], help="evaluation photos to keep out")
+    gd.add_argument("--git", action="append", default=[], help="GIT_DIR[:COMMIT] of a mirror to keep out")
+    gd.add_argument("--radius", type=int, default=10)
     args = ap.parse_args(argv)
-    {"crops": crops, "sheets": sheets, "labels": labels}[args.cmd](args)
+    {"crops": crops, "sheets": sheets, "labels": labels, "guard": guard}[args.cmd](args)
     return 0
 
 
