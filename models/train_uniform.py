@@ -24,18 +24,31 @@ from crop_head import HeadSpec, train  # models/ is not a package: found through
 
 #: Where each staged set came from (recorded in the manifest).
 SOURCES: dict[str, dict[str, str]] = {
-    "oi_guns": {
-        "origin": "https://github.com/yatinmanuel/stars-vthacks @ 773deaaf1ddf90b5ee360926ca9a4825ad0a01d0 "
-        "(as staged in ../shared/traindata/gun_single_class; only its Open Images photos)",
-        "licence": "CC BY 4.0 (Roboflow export); the photos are Open Images (CC BY 2.0)",
-        "labels": "person boxes from the `persons` detector; each crop labelled uniform / civilian / unusable "
-        "by a ShareSafe engineer from contact sheets (scripts/stage_uniform_crops.py sheets|labels)",
+    "military": {
+        "origin": "https://github.com/Srimadhav-Seebu-Kumar/Military-Uniform-Classification-YOLO @ "
+        "f1aff9f07697c0b0216230bb69cbe94230a4cc27 (dataset/*/Army|Navy|Airforce; the split folders hold the "
+        "same photos, 353 unique by blob)",
+        "licence": "MIT (the repository's LICENSE); web photos of the Indian Army, Navy and Air Force",
+        "labels": "person boxes from the `persons` detector; every crop uniform except those a ShareSafe "
+        "engineer marked civilian (politicians, guests) or unusable on contact sheets",
     },
     "hivis": {
         "origin": "https://github.com/vederko-p/yolov7_helmet_detection @ 7cdd14a8ce16b1d94e9a35511a1743ebd979d536 "
-        "(as staged in ../shared/traindata/hivis_vest_helmet)",
+        "(as staged in ../shared/traindata/hivis_vest_helmet, train split)",
         "licence": "CC BY 4.0 (Roboflow Universe safety-vest v4)",
         "labels": "every person crop civilian: construction workers in hi-vis vests and helmets",
+    },
+    "smoking": {
+        "origin": "https://github.com/Huyhoclaptrinh/smoking-detection @ 080fae5b41b474cbe09adf60195c820c6e85cf9b "
+        "(a seeded sample of 300 photos)",
+        "licence": "MIT (the repository's LICENSE)",
+        "labels": "every person crop civilian: people smoking, in everyday clothes",
+    },
+    "wallet": {
+        "origin": "https://github.com/aitkherimed1228/Yolov10_project @ 9b895c03691c7cd70d7005fbf48403476f22458f "
+        "(detection-2, all splits)",
+        "licence": "CC BY 4.0 (Roboflow export, its README.dataset.txt)",
+        "labels": "every person crop civilian: people holding a phone, a wallet or an earphone case",
     },
 }
 
@@ -46,8 +59,8 @@ SPEC = HeadSpec(
     negative="civilian",
     positive="uniform",
     task="classify person crops",
-    licence="AGPL-3.0-or-later (weights fitted by ShareSafe; data CC BY 4.0 / CC BY 2.0, see sources)",
-    command="python scripts/stage_uniform_crops.py crops|sheets|labels (see its docstring)",
+    licence="AGPL-3.0-or-later (weights fitted by ShareSafe; data MIT / CC BY 4.0, see sources)",
+    command="python scripts/stage_uniform_crops.py crops|sheets|labels|guard (see its docstring)",
     sources=SOURCES,
 )
 
