@@ -3,7 +3,9 @@
 Emits a WEAPON finding per firearm (and per knife, for a model with a knife class: the classes come
 from the manifest, `KNOWN_CLASSES`) and a UNIFORM finding ("hi-vis vest") per vest. When the scan already
 found people (`context` holds PERSON findings, e.g. from `persons`), a person whose box contains most of a
-vest also gets a UNIFORM finding, "possibly in uniform", on the whole person.
+vest also gets a UNIFORM finding, "hi-vis vest wearer", on the whole person (so the cover takes the
+person, not only the vest). It says no more than the vest does: hi-vis alone is not a police uniform
+(construction workers wear it); the `uniform` head judges the person's clothes.
 
 Firearms are small: the model looks at the whole photo, then again at each person (hands, belt, holster)
 and at tiles of a large photo where the whole-photo pass saw a weak weapon candidate, each crop at its
@@ -56,7 +58,7 @@ ENTRY = "objects"
 CONF = 0.15
 #: Per-class thresholds above CONF (a class not named here reports from CONF).
 FLOORS: dict[str, float] = {"hivis_vest": 0.25}
-#: A person is "possibly in uniform" when at least this share of a vest box lies inside the person box.
+#: A person is a "hi-vis vest wearer" when at least this share of a vest box lies inside the person box.
 VEST_IN_PERSON = 0.5
 #: Merged weapon boxes grow by this share of their size on each side (before the scan's own padding).
 WEAPON_PAD = 0.10
@@ -215,7 +217,7 @@ class ObjectsDetector(YoloDetector):
                 findings.append(
                     Finding(
                         category=Category.UNIFORM,
-                        label="possibly in uniform",
+                        label="hi-vis vest wearer",
                         score=best.score,
                         box=person.box,
                         detector=self.name,

@@ -71,14 +71,15 @@ BACKENDS: tuple[Backend, ...] = (
     Backend(
         "codes", "detectors.codes", "create", summary="QR codes and barcodes with their payload (zxing-cpp)"
     ),
-    Backend("hints", "detectors.hints", "create", summary="ImageNet hints: weapons, uniforms, vehicles"),
+    Backend(
+        "hints", "detectors.hints", "create", summary="ImageNet hints: weapons, police and emergency vehicles"
+    ),
     Backend(
         "uniform",
         "detectors.uniform",
         "create",
-        # Not in the default scan: on issue 11's independent photos it does not yet beat the `hints`
-        # uniform group (docs/detectors.md, "uniform"); run it with --detectors persons,...,uniform.
-        default=False,
+        # In the default scan since 2026-12-05, in place of the `hints` uniform reading (hi-vis
+        # workers were read as uniformed); figures in docs/detectors.md, "uniform".
         summary="police/military/security uniform on each person (learned head on Lite0 crops, models/uniform_head.json)",
     ),
     Backend("cues", "detectors.cues", "create", summary="police markings on people, vehicles and walls"),

@@ -82,7 +82,7 @@ def test_classes_and_vest_on_person_marks_uniform() -> None:
     by_label = {f.label: f for f in found}
     assert by_label["firearm"].category is Category.WEAPON
     assert by_label["hi-vis vest"].category is Category.UNIFORM
-    uniform = by_label["possibly in uniform"]
+    uniform = by_label["hi-vis vest wearer"]
     assert uniform.category is Category.UNIFORM and uniform.box == wearer.box and uniform.score == 0.7
     assert len(found) == 3  # the bystander gets nothing
 

@@ -71,3 +71,12 @@ def test_shipped_head_loads_and_scores_crops() -> None:
     img = rng.integers(0, 255, (300, 200, 3), dtype=np.uint8)
     p = det.scores(img, [Box(10, 10, 110, 290), Box(120, 20, 190, 280)])
     assert p.shape == (2,) and np.all((p >= 0) & (p <= 1))
+
+
+def test_the_learned_head_judges_uniforms_in_the_default_scan_not_the_imagenet_reading() -> None:
+    from detectors import hints, registry
+
+    assert "uniform" in registry.names(default_only=True)
+    scan_hints = hints.create()
+    assert Category.UNIFORM not in {g.category for g in scan_hints.groups}
+    assert {g.category for g in scan_hints.groups} == {Category.WEAPON, Category.VEHICLE}
