@@ -82,7 +82,7 @@ GROUPS: tuple[HintGroup, ...] = (
 
 #: The groups a scan uses: all but the uniform reading. Uniforms are judged by the learned `uniform`
 #: head on each person instead (in the default scan since 2026-12-05): on our held-out photos the
-#: ImageNet reading flagged hi-vis construction workers 0.88 times a photo against the head's 0.16,
+#: ImageNet reading flagged hi-vis construction workers 0.88 times a photo against the head's 0.20,
 #: for a few points more recall (docs/detectors.md, "uniform"). `HintsDetector(GROUPS)` still reads it.
 SCAN_GROUPS: tuple[HintGroup, ...] = tuple(g for g in GROUPS if g.category is not Category.UNIFORM)
 
