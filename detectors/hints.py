@@ -121,6 +121,13 @@ class HintsDetector:
     def __init__(self, groups: Sequence[HintGroup] = GROUPS, tiles: bool = True) -> None:
         self.groups = tuple(groups)
         self.tiles = tiles
+        # What it reports and reads follows its groups, so the scan does not wait on it (or make it
+        # wait for the vests) for a reading it does not make.
+        self.categories = frozenset(g.category for g in self.groups)
+        reads_vests = any(g.explained_by_hivis for g in self.groups)
+        self.context_categories = frozenset(
+            {Category.PERSON, Category.VEHICLE} | ({Category.UNIFORM} if reads_vests else set())
+        )
         self._index: dict[str, int] | None = None
 
     def load(self) -> None:

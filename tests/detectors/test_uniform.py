@@ -80,3 +80,7 @@ def test_the_learned_head_judges_uniforms_in_the_default_scan_not_the_imagenet_r
     scan_hints = hints.create()
     assert Category.UNIFORM not in {g.category for g in scan_hints.groups}
     assert {g.category for g in scan_hints.groups} == {Category.WEAPON, Category.VEHICLE}
+    # ... so the scan neither waits on it for uniforms nor makes it wait for the vests
+    assert scan_hints.categories == {Category.WEAPON, Category.VEHICLE}
+    assert Category.UNIFORM not in scan_hints.context_categories
+    assert Category.UNIFORM in hints.HintsDetector().categories
